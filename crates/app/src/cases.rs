@@ -1,0 +1,241 @@
+//! Use cases on cases: report, read, list, change, transition, assign, note.
+
+use casework_domain::case::{self, Case, CaseDraft, Change, Effect, Reference};
+use casework_domain::service::Answers;
+use casework_domain::service::Service;
+use casework_store::{
+    CaseFilter, CasePage, CaseQuery, Event, IdempotencyClaim, NewJob, StoreError,
+};
+
+use crate::jobs::sla_check_job;
+use crate::{App, AppError, Caller};
+
+/// A request to report a new case, with the client's idempotency key if it sent one.
+#[derive(Debug, Clone)]
+pub struct NewCaseRequest {
+    pub service: String,
+    pub draft: CaseDraft,
+    /// The client's `Idempotency-Key` and a hash of what it sent with it.
+    pub idempotency: Option<(String, String)>,
+}
+
+/// A change to a case's answers or priority, made against the version the caller read.
+#[derive(Debug, Clone, Default)]
+pub struct CaseChangeRequest {
+    pub version: i64,
+    pub answers: Option<Answers>,
+    pub priority: Option<String>,
+}
+
+impl App {
+    fn service(&self, code: &str) -> Result<&Service, AppError> {
+        self.services
+            .get(code)
+            .ok_or_else(|| AppError::UnknownService(code.to_owned()))
+    }
+
+    /// Reports a new case. Returns the case and whether it was made now (`false` when an
+    /// earlier request with the same idempotency key made it).
+    pub async fn create_case(
+        &self,
+        caller: &Caller,
+        request: NewCaseRequest,
+    ) -> Result<(Case, bool), AppError> {
+        let claim = match (&request.idempotency, caller.api_key_id) {
+            (Some((key, hash)), Some(api_key_id)) => Some(IdempotencyClaim {
+                api_key_id,
+                key: key.clone(),
+                request_hash: hash.clone(),
+            }),
+            _ => None,
+        };
+        if let Some(claim) = &claim
+            && let Some(replayed) = self.replay(claim).await?
+        {
+            return Ok((replayed, false));
+        }
+        let service = self.service(&request.service)?;
+        let opening = case::open_case(service, &self.calendar, request.draft, self.now())?;
+        let stored = self
+            .store
+            .insert_case(
+                &opening.case,
+                &caller.actor,
+                &opening.events,
+                &[],
+                claim.as_ref(),
+            )
+            .await;
+        let created = match stored {
+            Ok(created) => created,
+            Err(StoreError::IdempotencyReplay { .. }) => {
+                // Another request with the same key committed first; answer as it did.
+                let claim = claim.as_ref().expect("a replay needs a claim");
+                return match self.replay(claim).await? {
+                    Some(case) => Ok((case, false)),
+                    None => Err(AppError::IdempotencyMismatch),
+                };
+            }
+            Err(other) => return Err(other.into()),
+        };
+        let jobs = jobs_for(&created, &opening.effects);
+        self.store.enqueue_jobs(&jobs).await?;
+        Ok((created, true))
+    }
+
+    async fn replay(&self, claim: &IdempotencyClaim) -> Result<Option<Case>, AppError> {
+        let Some((hash, reference)) = self
+            .store
+            .idempotent_case(claim.api_key_id, &claim.key)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if hash != claim.request_hash {
+            return Err(AppError::IdempotencyMismatch);
+        }
+        self.case(reference).await.map(Some)
+    }
+
+    pub async fn case(&self, reference: Reference) -> Result<Case, AppError> {
+        self.store
+            .case(reference)
+            .await?
+            .ok_or(AppError::CaseNotFound(reference))
+    }
+
+    pub async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage, AppError> {
+        Ok(self.store.list_cases(query).await?)
+    }
+
+    pub async fn count_cases(&self, filter: &CaseFilter) -> Result<i64, AppError> {
+        Ok(self.store.count_cases(filter).await?)
+    }
+
+    pub async fn events(&self, reference: Reference) -> Result<Vec<Event>, AppError> {
+        self.case(reference).await?;
+        Ok(self.store.events(reference).await?)
+    }
+
+    /// Changes a case's answers and priority in one step.
+    pub async fn change_case(
+        &self,
+        caller: &Caller,
+        reference: Reference,
+        request: CaseChangeRequest,
+    ) -> Result<Case, AppError> {
+        let now = self.now();
+        self.decide(caller, reference, request.version, |case, service| {
+            let mut change = match &request.answers {
+                Some(answers) => case.change_answers(service, answers, now)?,
+                None => Change {
+                    case: case.clone(),
+                    events: Vec::new(),
+                    effects: Vec::new(),
+                },
+            };
+            if let Some(priority) = &request.priority {
+                let next = change
+                    .case
+                    .change_priority(service, &self.calendar, priority, now)?;
+                change.events.extend(next.events);
+                change.effects.extend(next.effects);
+                change.case = next.case;
+            }
+            Ok(change)
+        })
+        .await
+    }
+
+    pub async fn transition_case(
+        &self,
+        caller: &Caller,
+        reference: Reference,
+        version: i64,
+        transition: &str,
+        answers: &Answers,
+    ) -> Result<Case, AppError> {
+        let now = self.now();
+        self.decide(caller, reference, version, |case, service| {
+            case.transition(
+                service,
+                &self.calendar,
+                transition,
+                caller.role,
+                answers,
+                now,
+            )
+        })
+        .await
+    }
+
+    pub async fn assign_case(
+        &self,
+        caller: &Caller,
+        reference: Reference,
+        version: i64,
+        team: Option<String>,
+        assignee: Option<String>,
+    ) -> Result<Case, AppError> {
+        let now = self.now();
+        self.decide(caller, reference, version, |case, _| {
+            case.assign(team, assignee, now)
+        })
+        .await
+    }
+
+    pub async fn add_note(
+        &self,
+        caller: &Caller,
+        reference: Reference,
+        version: i64,
+        text: &str,
+    ) -> Result<Case, AppError> {
+        let now = self.now();
+        self.decide(caller, reference, version, |case, _| {
+            case.add_note(text, now)
+        })
+        .await
+    }
+
+    /// The shape of every change: load the case, refuse a stale version, ask the domain, and
+    /// save the decision with its events and jobs in one transaction.
+    async fn decide(
+        &self,
+        caller: &Caller,
+        reference: Reference,
+        version: i64,
+        decide: impl FnOnce(&Case, &Service) -> Result<Change, case::CaseError>,
+    ) -> Result<Case, AppError> {
+        let current = self.case(reference).await?;
+        if current.version != version {
+            return Err(AppError::Conflict {
+                expected: version,
+                current: Box::new(current),
+            });
+        }
+        let service = self.service(&current.service)?;
+        let change = decide(&current, service)?;
+        self.save(caller, change).await
+    }
+
+    pub(crate) async fn save(&self, caller: &Caller, change: Change) -> Result<Case, AppError> {
+        if change.is_empty() {
+            return Ok(change.case);
+        }
+        let jobs = jobs_for(&change.case, &change.effects);
+        Ok(self
+            .store
+            .update_case(&change.case, &caller.actor, &change.events, &jobs)
+            .await?)
+    }
+}
+
+fn jobs_for(case: &Case, effects: &[Effect]) -> Vec<NewJob> {
+    effects
+        .iter()
+        .map(|effect| match effect {
+            Effect::ScheduleSlaCheck { at } => sla_check_job(case.reference, *at),
+        })
+        .collect()
+}

@@ -1,0 +1,35 @@
+use casework_domain::case::{Case, CaseError, Reference};
+use casework_store::StoreError;
+
+/// Why a use case did not happen. The web crate maps each to one HTTP status and body.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("no case {0}")]
+    CaseNotFound(Reference),
+    #[error("no service \"{0}\"")]
+    UnknownService(String),
+    #[error(transparent)]
+    Case(#[from] CaseError),
+    /// The case changed since the caller read it.
+    #[error("the case changed since version {expected}; it is now at version {}", current.version)]
+    Conflict { expected: i64, current: Box<Case> },
+    #[error("this Idempotency-Key was already used with a different request")]
+    IdempotencyMismatch,
+    #[error("another case, {0}, already has this external reference")]
+    DuplicateExternal(Reference),
+    #[error("the database is unavailable")]
+    Unavailable(#[source] StoreError),
+    #[error("internal error: {0}")]
+    Internal(#[source] StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict { expected, current } => Self::Conflict { expected, current },
+            StoreError::DuplicateExternal(reference) => Self::DuplicateExternal(reference),
+            StoreError::Unavailable(_) => Self::Unavailable(error),
+            other => Self::Internal(other),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Casework's use cases: where a user's intent becomes a transaction. Each public function on
+//! [`App`] is one thing a user or another system does: load what it needs, ask the domain for a
+//! decision, and save the case, its events and its jobs together through the store.
+//!
+//! This crate must not depend on HTTP, HTML or a particular database: the web crate calls it,
+//! the worker calls it, and it reaches storage only through `casework_store::Store`.
+
+mod api_keys;
+mod cases;
+mod config;
+pub mod demo;
+mod error;
+mod jobs;
+mod services;
+
+use std::sync::Arc;
+
+use casework_domain::calendar::WorkingCalendar;
+use casework_domain::case::Actor;
+use casework_domain::service::{Role, ServiceCatalogue};
+use casework_store::Store;
+use time::OffsetDateTime;
+
+pub use api_keys::{NewApiKey, sha256_hex};
+pub use cases::{CaseChangeRequest, NewCaseRequest};
+pub use config::{Feature, Features};
+pub use error::AppError;
+pub use jobs::JobOutcome;
+pub use services::{load_calendar, load_services};
+
+pub use casework_domain as domain;
+pub use casework_store as store;
+
+/// Where the app reads the time. Production uses the system clock; tests may fix it.
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(OffsetDateTime::now_utc)
+}
+
+/// Who is asking, and what they may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub actor: Actor,
+    pub role: Role,
+    /// Set for API clients, whose idempotency keys are scoped to their key.
+    pub api_key_id: Option<i64>,
+}
+
+/// The application: the store, the loaded services and the calendar they count SLAs in.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    services: Arc<ServiceCatalogue>,
+    calendar: Arc<WorkingCalendar>,
+    features: Features,
+    clock: Clock,
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        services: ServiceCatalogue,
+        calendar: WorkingCalendar,
+        features: Features,
+    ) -> Self {
+        Self {
+            store,
+            services: Arc::new(services),
+            calendar: Arc::new(calendar),
+            features,
+            clock: system_clock(),
+        }
+    }
+
+    /// The same app reading the time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn services(&self) -> &ServiceCatalogue {
+        &self.services
+    }
+
+    pub fn calendar(&self) -> &WorkingCalendar {
+        &self.calendar
+    }
+
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+}

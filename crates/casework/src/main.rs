@@ -1,0 +1,175 @@
+//! `casework`: the one binary. It reads configuration, wires the crates together and runs a
+//! subcommand; it holds no rules of its own.
+
+mod bench;
+mod config;
+mod serve;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use casework_app::load_services;
+use casework_domain::service::Role;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::config::{Config, Listen, LogFormat};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "casework",
+    version,
+    about = "A council's service requests: worktray, shared plan, messaging."
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the web interface and API, with the worker running in the same process.
+    Serve {
+        #[command(flatten)]
+        listen: Listen,
+        /// On an empty database, add demo cases and print an API key to try them with.
+        #[arg(long)]
+        demo: bool,
+        /// Run no worker in this process (run `casework worker` elsewhere).
+        #[arg(long, env = "CASEWORK_NO_WORKER")]
+        no_worker: bool,
+    },
+    /// Run only the worker: SLA timers and other jobs.
+    Worker,
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Check service definition files; print each problem as `file:line: message`.
+    Check {
+        /// The folder to check (default: CASEWORK_SERVICES_DIR).
+        dir: Option<std::path::PathBuf>,
+    },
+    /// Manage API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// Add made-up cases, for trying things out and for benchmarks.
+    Seed {
+        /// How many cases to add.
+        #[arg(long)]
+        cases: u64,
+        /// The same seed makes the same cases.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Measure Casework and print the figures.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ApikeyCommand {
+    /// Make a key and print it once: only its hash is kept.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// What the key may do in a workflow: agent, lead or admin.
+        #[arg(long, default_value = "agent")]
+        role: Role,
+    },
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.config.log_format);
+    match run(cli).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("casework: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = cli.config;
+    match cli.command {
+        Command::Serve {
+            listen,
+            demo,
+            no_worker,
+        } => serve::serve(&config, listen.listen, demo, !no_worker).await?,
+        Command::Worker => serve::worker(&config).await?,
+        Command::Migrate => {
+            config.app().await?;
+            println!("The database is up to date.");
+        }
+        Command::Check { dir } => return Ok(check(dir.as_deref().unwrap_or(&config.services_dir))),
+        Command::Apikey {
+            command: ApikeyCommand::Create { name, role },
+        } => {
+            let app = config.app().await?;
+            let key = app.create_api_key(&name, role).await?;
+            println!(
+                "API key \"{}\" ({}):\n\n  {}\n",
+                key.key.name, key.key.role, key.secret
+            );
+            println!("Send it as `Authorization: Bearer KEY`. It is shown only this once.");
+        }
+        Command::Seed { cases, seed } => {
+            let app = config.app().await?;
+            let bar = ProgressBar::new(cases).with_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} cases, {per_sec}, {eta} left")
+                    .context("progress bar template")?,
+            );
+            let started = Instant::now();
+            app.seed_cases(cases, seed, |done| bar.set_position(done))
+                .await?;
+            bar.finish();
+            let seconds = started.elapsed().as_secs_f64();
+            println!(
+                "Seeded {cases} cases in {seconds:.1} s ({:.0} cases a second).",
+                cases as f64 / seconds
+            );
+        }
+        Command::Bench { command } => bench::run(&config, command).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(dir: &std::path::Path) -> ExitCode {
+    match load_services(dir) {
+        Ok(services) => {
+            for service in services.iter() {
+                println!("{}: {} — ok", service.code, service.name);
+            }
+            println!("{} services, no problems.", services.len());
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for problem in &problems {
+                println!("{problem}");
+            }
+            eprintln!("{} problems.", problems.len());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Persistence for Casework on SQLite (the embedded default) and PostgreSQL (what a council
+//! deploys): migrations, the queries behind the worktray and the API, and the job queue.
+//!
+//! This is the only crate that speaks SQL. It knows the domain's records but none of its rules:
+//! it must not depend on the app, web or worker crates, and it never decides anything a case
+//! may or may not do. Both backends implement the one [`Store`] trait and run one test suite.
+
+use async_trait::async_trait;
+use casework_domain::case::{Actor, Case, EventKind, NewCase, Reference};
+use casework_domain::service::Role;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+mod connect;
+mod db_time;
+mod error;
+mod postgres;
+mod rows;
+mod shared;
+mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use connect::connect;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// One entry on a case's timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub case: Reference,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: Actor,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Work for the worker, to run at or after `run_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub run_at: OffsetDateTime,
+    /// A job with a key replaces any job with the same key that has not run yet, so that
+    /// rescheduling (say, an SLA check after a priority change) never leaves two behind.
+    pub key: Option<String>,
+}
+
+/// A job claimed by a worker. The claim is a lease: if the worker dies, the job becomes
+/// claimable again once `locked_until` has passed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub run_at: OffsetDateTime,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
+/// A job that has stopped being retried: kept, with its error, for an operator to see.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedJob {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub failed_at: OffsetDateTime,
+}
+
+/// An API client's key, without its secret: only a hash of the key is stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiKey {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    /// The first characters of the key, so that people can tell keys apart.
+    pub prefix: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// Ties a create request to the case it made, so that a retried request finds that case
+/// instead of making a second one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdempotencyClaim {
+    pub api_key_id: i64,
+    pub key: String,
+    /// A hash of the request body: the same key with a different body is a client error.
+    pub request_hash: String,
+}
+
+/// Which cases to list. Every filter is optional and they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaseFilter {
+    pub service: Option<String>,
+    pub state: Option<String>,
+    pub team: Option<String>,
+    pub assignee: Option<Assignee>,
+    pub open: Option<bool>,
+    /// Open cases whose SLA due time is before this instant (the caller passes now).
+    pub overdue_at: Option<OffsetDateTime>,
+    /// Free text: a reference (`CW-000123`) matches that case; other text matches the
+    /// resident's name, email or phone, or the description.
+    pub q: Option<String>,
+    pub external: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Assignee {
+    Nobody,
+    Person(String),
+}
+
+/// The orders a case list can come in; each is a keyset order with the reference as the
+/// tie-breaker, so paging stays stable while cases change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseSort {
+    /// Soonest SLA due first.
+    #[default]
+    Due,
+    /// Most recently updated first.
+    Updated,
+    /// Newest first.
+    Created,
+}
+
+/// Where the previous page ended: the sort key and reference of its last case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub sort: CaseSort,
+    /// The last case's sort key as unix microseconds.
+    pub key: i64,
+    pub reference: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseQuery {
+    pub filter: CaseFilter,
+    pub sort: CaseSort,
+    pub after: Option<Cursor>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CasePage {
+    pub cases: Vec<Case>,
+    /// Set when there may be more cases after this page.
+    pub next: Option<Cursor>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The case changed since the caller read it; here it is as it is now.
+    #[error("case {} changed since version {expected}", current.reference)]
+    Conflict { expected: i64, current: Box<Case> },
+    #[error("not found")]
+    NotFound,
+    /// The idempotency key was used before; this is the case it made.
+    #[error("idempotency key already used for {reference}")]
+    IdempotencyReplay {
+        reference: Reference,
+        request_hash: String,
+    },
+    /// Another case already carries this external reference.
+    #[error("the external reference is already used by {0}")]
+    DuplicateExternal(Reference),
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything Casework keeps. One trait, two backends, one behaviour.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Brings the schema up to date. Safe to run from several processes at once.
+    async fn migrate(&self) -> Result<()>;
+    /// Answers whether the database can be reached now.
+    async fn ping(&self) -> Result<()>;
+
+    /// Stores a new case with its first events and jobs, in one transaction, and gives it
+    /// its reference.
+    async fn insert_case(
+        &self,
+        case: &NewCase,
+        actor: &Actor,
+        events: &[EventKind],
+        jobs: &[NewJob],
+        idempotency: Option<&IdempotencyClaim>,
+    ) -> Result<Case>;
+    /// Stores many new cases at once, for seeding and imports: one `created` event each, no
+    /// jobs.
+    async fn import_cases(&self, cases: &[NewCase], actor: &Actor) -> Result<()>;
+    /// Saves a changed case (its version must still be `case.version`), appends its events
+    /// and schedules its jobs, in one transaction. Returns the case with its new version.
+    async fn update_case(
+        &self,
+        case: &Case,
+        actor: &Actor,
+        events: &[EventKind],
+        jobs: &[NewJob],
+    ) -> Result<Case>;
+    async fn case(&self, reference: Reference) -> Result<Option<Case>>;
+    async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage>;
+    async fn count_cases(&self, filter: &CaseFilter) -> Result<i64>;
+    /// A case's timeline, oldest first.
+    async fn events(&self, reference: Reference) -> Result<Vec<Event>>;
+    async fn idempotent_case(
+        &self,
+        api_key_id: i64,
+        key: &str,
+    ) -> Result<Option<(String, Reference)>>;
+
+    async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<()>;
+    /// Claims up to `limit` due jobs for `worker` until `lease_until`. Two workers never hold
+    /// the same job at once.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<Job>>;
+    /// The job ran: remove it.
+    ///
+    /// This, `reschedule_job`, `retry_job` and `fail_job` leave alone a job that was rescheduled by its key
+    /// while it ran: the new schedule wins over the old run's outcome.
+    async fn complete_job(&self, id: i64) -> Result<()>;
+    /// The job had nothing to do yet: run it again at `run_at`, without counting an attempt.
+    async fn reschedule_job(&self, id: i64, run_at: OffsetDateTime) -> Result<()>;
+    /// The job failed and should run again at `run_at`.
+    async fn retry_job(&self, id: i64, error: &str, run_at: OffsetDateTime) -> Result<()>;
+    /// The job failed for good: keep it, marked failed, for an operator to see.
+    async fn fail_job(&self, id: i64, error: &str, now: OffsetDateTime) -> Result<()>;
+    async fn failed_jobs(&self, limit: u32) -> Result<Vec<FailedJob>>;
+    /// Jobs waiting to run (due or not), for metrics and readiness.
+    async fn pending_job_count(&self) -> Result<i64>;
+
+    async fn insert_api_key(
+        &self,
+        name: &str,
+        role: Role,
+        prefix: &str,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<ApiKey>;
+    /// The unrevoked key with this hash.
+    async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>>;
+    /// Stops a key working from now on; revoking a revoked key keeps its first revocation.
+    async fn revoke_api_key(&self, id: i64, now: OffsetDateTime) -> Result<()>;
+}

@@ -1,0 +1,206 @@
+//! Rows as both backends read and write them, and their conversion to the domain's records.
+
+use casework_domain::case::{
+    Actor, Case, Contact, EventKind, ExternalReference, Location, Reference,
+};
+use casework_domain::service::Answers;
+use serde_json::Value;
+use sqlx::types::Json;
+
+use crate::db_time::DbTime;
+use crate::{ApiKey, Event, FailedJob, Job, StoreError};
+
+/// The columns of `cases` that make a [`Case`], in [`CaseRow`]'s order; a macro so that it can be
+/// `concat!`-ed into static SQL.
+macro_rules! case_columns {
+    () => {
+        "number, service, state, priority, team, assignee, contact_name, contact_email, \
+         contact_phone, preferred_channel, language, answers, description, lat, long, address, \
+         external_system, external_reference, sla_due_at, sla_breached_at, created_at, \
+         updated_at, closed_at, version"
+    };
+}
+pub(crate) use case_columns;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CaseRow {
+    pub(crate) number: i64,
+    service: String,
+    state: String,
+    priority: String,
+    team: String,
+    assignee: Option<String>,
+    contact_name: String,
+    contact_email: Option<String>,
+    contact_phone: Option<String>,
+    preferred_channel: String,
+    language: String,
+    answers: Json<Answers>,
+    description: Option<String>,
+    lat: Option<f64>,
+    long: Option<f64>,
+    address: Option<String>,
+    external_system: Option<String>,
+    external_reference: Option<String>,
+    sla_due_at: DbTime,
+    sla_breached_at: Option<DbTime>,
+    created_at: DbTime,
+    updated_at: DbTime,
+    closed_at: Option<DbTime>,
+    version: i64,
+}
+
+impl TryFrom<CaseRow> for Case {
+    type Error = StoreError;
+
+    fn try_from(row: CaseRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!("case {}: unknown {what} {value:?}", row.number))
+        };
+        let preferred_channel = row
+            .preferred_channel
+            .parse()
+            .map_err(|()| corrupt("channel", &row.preferred_channel))?;
+        let language = row
+            .language
+            .parse()
+            .map_err(|()| corrupt("language", &row.language))?;
+        let location = (row.lat.is_some() || row.long.is_some() || row.address.is_some())
+            .then_some(Location {
+                lat: row.lat,
+                long: row.long,
+                address: row.address,
+            });
+        let external = match (row.external_system, row.external_reference) {
+            (Some(system), Some(reference)) => Some(ExternalReference { system, reference }),
+            _ => None,
+        };
+        Ok(Case {
+            reference: Reference::new(row.number),
+            service: row.service,
+            state: row.state,
+            priority: row.priority,
+            team: row.team,
+            assignee: row.assignee,
+            contact: Contact {
+                name: row.contact_name,
+                email: row.contact_email,
+                phone: row.contact_phone,
+                preferred_channel,
+                language,
+            },
+            answers: row.answers.0,
+            description: row.description,
+            location,
+            external,
+            sla_due_at: row.sla_due_at.get(),
+            sla_breached_at: row.sla_breached_at.map(DbTime::get),
+            created_at: row.created_at.get(),
+            updated_at: row.updated_at.get(),
+            closed_at: row.closed_at.map(DbTime::get),
+            version: row.version,
+        })
+    }
+}
+
+/// An event's `data`: the `EventKind` as JSON, tagged with its kind.
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    id: i64,
+    case_number: i64,
+    at: DbTime,
+    actor: String,
+    data: Json<EventKind>,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = StoreError;
+
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        let actor: Actor = row.actor.parse().map_err(|()| {
+            StoreError::Corrupt(format!("event {}: unknown actor {:?}", row.id, row.actor))
+        })?;
+        Ok(Event {
+            id: row.id,
+            case: Reference::new(row.case_number),
+            at: row.at.get(),
+            actor,
+            kind: row.data.0,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobRow {
+    id: i64,
+    kind: String,
+    payload: Json<Value>,
+    run_at: DbTime,
+    attempts: i32,
+    last_error: Option<String>,
+}
+
+impl From<JobRow> for Job {
+    fn from(row: JobRow) -> Self {
+        Job {
+            id: row.id,
+            kind: row.kind,
+            payload: row.payload.0,
+            run_at: row.run_at.get(),
+            attempts: row.attempts,
+            last_error: row.last_error,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FailedJobRow {
+    id: i64,
+    kind: String,
+    payload: Json<Value>,
+    attempts: i32,
+    last_error: Option<String>,
+    failed_at: DbTime,
+}
+
+impl From<FailedJobRow> for FailedJob {
+    fn from(row: FailedJobRow) -> Self {
+        FailedJob {
+            id: row.id,
+            kind: row.kind,
+            payload: row.payload.0,
+            attempts: row.attempts,
+            last_error: row.last_error,
+            failed_at: row.failed_at.get(),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyRow {
+    id: i64,
+    name: String,
+    role: String,
+    prefix: String,
+    created_at: DbTime,
+    revoked_at: Option<DbTime>,
+}
+
+impl TryFrom<ApiKeyRow> for ApiKey {
+    type Error = StoreError;
+
+    fn try_from(row: ApiKeyRow) -> Result<Self, StoreError> {
+        let role = row
+            .role
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("api key {}: {e}", row.id)))?;
+        Ok(ApiKey {
+            id: row.id,
+            name: row.name,
+            role,
+            prefix: row.prefix,
+            created_at: row.created_at.get(),
+            revoked_at: row.revoked_at.map(DbTime::get),
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! The background worker: claims due jobs from the store's job table, runs each through the
+//! app, and completes, reschedules, retries (with backoff) or fails it.
+//!
+//! It must not know what a job does (that is `casework_app::App::run_job`) nor speak SQL (that
+//! is the store). Several workers, in one process or many, may run against one database: a
+//! claim is a lease, so a job is run by one worker at a time and taken over if its worker dies.
+
+use std::future::Future;
+use std::time::Duration;
+
+use casework_app::store::Job;
+use casework_app::{App, AppError, JobOutcome};
+use time::OffsetDateTime;
+
+/// How a worker paces itself.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// How long a claimed job is this worker's before another may take it over.
+    pub lease: Duration,
+    /// How long to wait when no job is due.
+    pub idle_poll: Duration,
+    /// How many due jobs to claim at once.
+    pub batch: u32,
+    /// After this many failed attempts a job is marked failed and kept for an operator.
+    pub max_attempts: i32,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(300),
+            idle_poll: Duration::from_secs(2),
+            batch: 20,
+            max_attempts: 10,
+        }
+    }
+}
+
+pub struct Worker {
+    app: App,
+    id: String,
+    config: WorkerConfig,
+}
+
+/// The wait before retry number `attempts`: 2^attempts minutes, capped at a day.
+pub fn backoff(attempts: i32) -> time::Duration {
+    let minutes = 1i64 << attempts.clamp(0, 10);
+    time::Duration::minutes(minutes.min(24 * 60))
+}
+
+impl Worker {
+    pub fn new(app: App, id: impl Into<String>, config: WorkerConfig) -> Self {
+        Self {
+            app,
+            id: id.into(),
+            config,
+        }
+    }
+
+    /// Claims the jobs due now and runs them; returns how many ran.
+    pub async fn run_due(&self) -> Result<usize, AppError> {
+        let now = self.app.now();
+        let lease_until = now + self.config.lease;
+        let jobs = self
+            .app
+            .store()
+            .claim_jobs(&self.id, now, lease_until, self.config.batch)
+            .await?;
+        for job in &jobs {
+            self.run_one(job).await?;
+        }
+        Ok(jobs.len())
+    }
+
+    async fn run_one(&self, job: &Job) -> Result<(), AppError> {
+        let store = self.app.store();
+        let outcome = self.app.run_job(job).await;
+        let now = self.app.now();
+        match outcome {
+            JobOutcome::Done => store.complete_job(job.id).await?,
+            JobOutcome::Later(at) => store.reschedule_job(job.id, at).await?,
+            JobOutcome::Retry(error) if job.attempts < self.config.max_attempts => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed; will retry");
+                store
+                    .retry_job(job.id, &error, retry_at(now, job.attempts))
+                    .await?
+            }
+            JobOutcome::Retry(error) | JobOutcome::Failed(error) => {
+                tracing::error!(job = job.id, kind = %job.kind, attempts = job.attempts, %error, "job failed for good");
+                store.fail_job(job.id, &error, now).await?
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs until `shutdown` completes. A job that has started is finished first.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        tracing::info!(worker = %self.id, "worker started");
+        loop {
+            let pause = match self.run_due().await {
+                Ok(0) => self.config.idle_poll,
+                Ok(_) => Duration::ZERO,
+                Err(error) => {
+                    tracing::warn!(%error, "worker could not claim jobs; trying again shortly");
+                    self.config.idle_poll
+                }
+            };
+            tokio::select! {
+                () = &mut shutdown => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+        tracing::info!(worker = %self.id, "worker stopped");
+    }
+}
+
+fn retry_at(now: OffsetDateTime, attempts: i32) -> OffsetDateTime {
+    now + backoff(attempts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_then_caps_at_a_day() {
+        assert_eq!(backoff(0).whole_minutes(), 1);
+        assert_eq!(backoff(1).whole_minutes(), 2);
+        assert_eq!(backoff(5).whole_minutes(), 32);
+        assert_eq!(backoff(30).whole_minutes(), 1024.min(24 * 60));
+    }
+}
