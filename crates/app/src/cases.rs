@@ -1,13 +1,10 @@
 //! Use cases on cases: report, read, list, change, transition, assign, note.
 
-use casework_domain::case::{self, Case, CaseDraft, Change, Effect, Reference};
+use casework_domain::case::{self, Case, CaseDraft, Change, Reference};
 use casework_domain::service::Answers;
 use casework_domain::service::Service;
-use casework_store::{
-    CaseFilter, CasePage, CaseQuery, Event, IdempotencyClaim, NewJob, StoreError,
-};
+use casework_store::{CaseFilter, CasePage, CaseQuery, Event, IdempotencyClaim, StoreError};
 
-use crate::jobs::sla_check_job;
 use crate::{App, AppError, Caller};
 
 /// A request to report a new case, with the client's idempotency key if it sent one.
@@ -66,21 +63,18 @@ impl App {
                 claim.as_ref(),
             )
             .await;
-        let created = match stored {
-            Ok(created) => created,
+        match stored {
+            Ok(created) => Ok((created, true)),
             Err(StoreError::IdempotencyReplay { .. }) => {
                 // Another request with the same key committed first; answer as it did.
                 let claim = claim.as_ref().expect("a replay needs a claim");
-                return match self.replay(claim).await? {
+                match self.replay(claim).await? {
                     Some(case) => Ok((case, false)),
                     None => Err(AppError::IdempotencyMismatch),
-                };
+                }
             }
-            Err(other) => return Err(other.into()),
-        };
-        let jobs = jobs_for(&created, &opening.effects);
-        self.store.enqueue_jobs(&jobs).await?;
-        Ok((created, true))
+            Err(other) => Err(other.into()),
+        }
     }
 
     async fn replay(&self, claim: &IdempotencyClaim) -> Result<Option<Case>, AppError> {
@@ -131,7 +125,6 @@ impl App {
                 None => Change {
                     case: case.clone(),
                     events: Vec::new(),
-                    effects: Vec::new(),
                 },
             };
             if let Some(priority) = &request.priority {
@@ -139,7 +132,6 @@ impl App {
                     .case
                     .change_priority(service, &self.calendar, priority, now)?;
                 change.events.extend(next.events);
-                change.effects.extend(next.effects);
                 change.case = next.case;
             }
             Ok(change)
@@ -223,19 +215,9 @@ impl App {
         if change.is_empty() {
             return Ok(change.case);
         }
-        let jobs = jobs_for(&change.case, &change.effects);
         Ok(self
             .store
-            .update_case(&change.case, &caller.actor, &change.events, &jobs)
+            .update_case(&change.case, &caller.actor, &change.events, &[])
             .await?)
     }
-}
-
-fn jobs_for(case: &Case, effects: &[Effect]) -> Vec<NewJob> {
-    effects
-        .iter()
-        .map(|effect| match effect {
-            Effect::ScheduleSlaCheck { at } => sla_check_job(case.reference, *at),
-        })
-        .collect()
 }

@@ -1,38 +1,25 @@
 //! What each kind of job does. The worker crate claims jobs and decides when to retry; this
 //! module only runs one.
 
-use casework_domain::case::{Actor, Reference};
-use casework_store::{Job, NewJob};
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use casework_domain::case::{Actor, Case};
+use casework_domain::service::Role;
+use casework_store::{CaseFilter, CaseQuery, CaseSort, Job, NewJob};
+use time::{Duration, OffsetDateTime};
 
 use crate::{App, AppError, Caller};
 
-const SLA_CHECK: &str = "sla_check";
-
-#[derive(Debug, Serialize, Deserialize)]
-struct SlaCheck {
-    case: i64,
-}
-
-/// Schedules the check that marks a case's SLA breached once its due time has passed. The key
-/// means a case has one pending check: scheduling again moves it.
-pub(crate) fn sla_check_job(reference: Reference, at: OffsetDateTime) -> NewJob {
-    NewJob {
-        kind: SLA_CHECK.into(),
-        payload: serde_json::json!(SlaCheck {
-            case: reference.number()
-        }),
-        run_at: at,
-        key: Some(format!("{SLA_CHECK}:{}", reference.number())),
-    }
-}
+const SLA_SWEEP: &str = "sla_sweep";
+/// How often the SLA sweep looks for cases past their due time. SLAs are counted in working
+/// days, so a minute late is on time.
+const SWEEP_EVERY: Duration = Duration::minutes(1);
+/// How many cases one sweep marks; a full batch runs the next sweep at once.
+const SWEEP_BATCH: u32 = 500;
 
 /// How a job run ended, for the worker to act on.
 #[derive(Debug)]
 pub enum JobOutcome {
     Done,
-    /// Nothing to do yet: run it again at this time.
+    /// Run it again at this time (a recurring job, or one with nothing to do yet).
     Later(OffsetDateTime),
     /// Failed, and may succeed if tried again later.
     Retry(String),
@@ -41,45 +28,66 @@ pub enum JobOutcome {
 }
 
 impl App {
+    /// Makes sure the recurring jobs are scheduled. `serve` and `worker` call it at start; with
+    /// several replicas each does, and the job's key keeps one of each.
+    pub async fn schedule_recurring_jobs(&self) -> Result<(), AppError> {
+        let sweep = NewJob {
+            kind: SLA_SWEEP.into(),
+            payload: serde_json::json!({}),
+            run_at: self.now(),
+            key: Some(SLA_SWEEP.into()),
+        };
+        Ok(self.store.enqueue_jobs(&[sweep]).await?)
+    }
+
     /// Runs one claimed job.
     pub async fn run_job(&self, job: &Job) -> JobOutcome {
         let result = match job.kind.as_str() {
-            SLA_CHECK => match serde_json::from_value::<SlaCheck>(job.payload.clone()) {
-                Ok(check) => self.check_sla(Reference::new(check.case)).await,
-                Err(e) => return JobOutcome::Failed(format!("bad payload: {e}")),
-            },
+            SLA_SWEEP => self.sweep_sla().await,
             other => return JobOutcome::Failed(format!("no job kind \"{other}\"")),
         };
         match result {
-            Ok(None) => JobOutcome::Done,
-            Ok(Some(at)) => JobOutcome::Later(at),
-            Err(AppError::CaseNotFound(_)) => JobOutcome::Failed("the case is gone".into()),
+            Ok(at) => JobOutcome::Later(at),
             Err(e) => JobOutcome::Retry(e.to_string()),
         }
     }
 
-    /// Marks the case's SLA breached if it is open and past due. Safe to run twice or from two
-    /// workers at once: the domain breaches a case once, and the store refuses the second
-    /// writer's stale version. A case not yet due (the job ran early, or the due time moved)
-    /// asks to be checked again at its due time.
-    async fn check_sla(&self, reference: Reference) -> Result<Option<OffsetDateTime>, AppError> {
-        let case = self.case(reference).await?;
+    /// Marks every open case past its SLA due time as breached, once each, and says when to
+    /// sweep again. Safe with several workers: the domain breaches a case once, and the store
+    /// refuses the slower writer's stale version.
+    async fn sweep_sla(&self) -> Result<OffsetDateTime, AppError> {
         let now = self.now();
-        if case.is_open() && case.sla_breached_at.is_none() && !case.is_overdue(now) {
-            return Ok(Some(case.sla_due_at));
+        let due = self
+            .list_cases(&CaseQuery {
+                filter: CaseFilter {
+                    overdue_at: Some(now),
+                    sla_breached: Some(false),
+                    ..Default::default()
+                },
+                sort: CaseSort::Due,
+                after: None,
+                limit: SWEEP_BATCH,
+            })
+            .await?;
+        let full = due.cases.len() == SWEEP_BATCH as usize;
+        for case in due.cases {
+            self.breach_sla(case, now).await?;
         }
+        Ok(if full { now } else { now + SWEEP_EVERY })
+    }
+
+    async fn breach_sla(&self, case: Case, now: OffsetDateTime) -> Result<(), AppError> {
         let Some(change) = case.breach_sla(now) else {
-            return Ok(None);
+            return Ok(());
         };
         let system = Caller {
             actor: Actor::System,
-            role: casework_domain::service::Role::Admin,
+            role: Role::Admin,
             api_key_id: None,
         };
         match self.save(&system, change).await {
-            Ok(_) => Ok(None),
-            // Someone changed the case meanwhile; run again and decide on what it is now.
-            Err(AppError::Conflict { .. }) => Box::pin(self.check_sla(reference)).await,
+            // Someone changed the case meanwhile; the next sweep decides on what it is now.
+            Ok(_) | Err(AppError::Conflict { .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -32,9 +32,16 @@ fn text(output: &Output) -> String {
 #[test]
 fn check_passes_the_shipped_services() {
     let database = TestDatabase::sqlite();
-    let output = casework(&database).args(["check", "services"]).output().unwrap();
+    let output = casework(&database)
+        .args(["check", "services"])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", text(&output));
-    assert!(text(&output).contains("4 services, no problems"), "{}", text(&output));
+    assert!(
+        text(&output).contains("4 services, no problems"),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
@@ -56,7 +63,10 @@ fn check_names_the_file_and_line_of_each_problem() {
     assert!(!output.status.success());
     let printed = text(&output);
     let expected = format!("missed-bin.toml:{line}: ");
-    assert!(printed.contains(&expected), "expected {expected} in:\n{printed}");
+    assert!(
+        printed.contains(&expected),
+        "expected {expected} in:\n{printed}"
+    );
     assert!(printed.contains("colected"), "{printed}");
 }
 
@@ -85,7 +95,11 @@ fn a_wrong_setting_names_its_variable() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    assert!(text(&output).contains("CASEWORK_FEATURES"), "{}", text(&output));
+    assert!(
+        text(&output).contains("CASEWORK_FEATURES"),
+        "{}",
+        text(&output)
+    );
 }
 
 #[test]
@@ -101,9 +115,16 @@ fn migrate_apikey_and_seed_work_on_a_new_database() {
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("cw_"));
-    let output = casework(&database).args(["seed", "--cases", "120"]).output().unwrap();
+    let output = casework(&database)
+        .args(["seed", "--cases", "120"])
+        .output()
+        .unwrap();
     assert!(output.status.success(), "{}", text(&output));
-    assert!(text(&output).contains("Seeded 120 cases"), "{}", text(&output));
+    assert!(
+        text(&output).contains("Seeded 120 cases"),
+        "{}",
+        text(&output)
+    );
 }
 
 /// Kills the server when the test ends, however it ends.
@@ -139,8 +160,14 @@ async fn serve_demo_answers_with_demo_cases() {
             break;
         }
     }
-    let (key, url) = (key.expect("a demo key is printed"), url.expect("the address is printed"));
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let (key, url) = (
+        key.expect("a demo key is printed"),
+        url.expect("the address is printed"),
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let health = client.get(format!("{url}/healthz")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     let cases: serde_json::Value = client
@@ -154,8 +181,14 @@ async fn serve_demo_answers_with_demo_cases() {
         .unwrap();
     let cases = cases["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 200);
-    let services: std::collections::BTreeSet<&str> =
-        cases.iter().map(|c| c["service"].as_str().unwrap()).collect();
-    assert_eq!(services.len(), 4, "demo cases span the services: {services:?}");
+    let services: std::collections::BTreeSet<&str> = cases
+        .iter()
+        .map(|c| c["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        services.len(),
+        4,
+        "demo cases span the services: {services:?}"
+    );
     assert!(cases.iter().any(|c| c["open"] == false) && cases.iter().any(|c| c["open"] == true));
 }

@@ -1,8 +1,8 @@
 //! A case is one service request. This module decides what happens to a case: opening it, changing
 //! its answers or priority, moving it through its service's workflow, assigning it, adding notes
-//! and breaching its SLA. Each decision returns a [`Change`]: the case as it will be, the events
-//! to append to its timeline and the effects to run after commit. Nothing here is saved; the app
-//! layer does that in one transaction.
+//! and breaching its SLA. Each decision returns a [`Change`]: the case as it will be and the
+//! events to append to its timeline. Nothing here is saved; the app layer does that in one
+//! transaction.
 
 use std::fmt;
 use std::str::FromStr;
@@ -388,13 +388,6 @@ impl EventKind {
     }
 }
 
-/// Work to do after the change is committed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Check the case's SLA at this instant, replacing any check already scheduled for it.
-    ScheduleSlaCheck { at: OffsetDateTime },
-}
-
 /// A case as stored, with its optimistic-concurrency `version`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Case {
@@ -457,16 +450,14 @@ pub struct NewCase {
 pub struct Opening {
     pub case: NewCase,
     pub events: Vec<EventKind>,
-    pub effects: Vec<Effect>,
 }
 
-/// The decision to change a case: the case as it will be, the events to append and the effects
-/// to run after commit. A change with no events changed nothing and need not be saved.
+/// The decision to change a case: the case as it will be and the events to append. A change
+/// with no events changed nothing and need not be saved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     pub case: Case,
     pub events: Vec<EventKind>,
-    pub effects: Vec<Effect>,
 }
 
 impl Change {
@@ -561,7 +552,6 @@ pub fn open_case(
             priority: priority.clone(),
             external: external.clone(),
         }],
-        effects: vec![Effect::ScheduleSlaCheck { at: sla_due_at }],
         case: NewCase {
             service: service.code.clone(),
             state,
@@ -621,7 +611,6 @@ impl Case {
         Change {
             case,
             events: Vec::new(),
-            effects: Vec::new(),
         }
     }
 
@@ -673,9 +662,6 @@ impl Case {
             to: priority.to_owned(),
             sla_due_at,
         });
-        change
-            .effects
-            .push(Effect::ScheduleSlaCheck { at: sla_due_at });
         Ok(change)
     }
 
@@ -739,9 +725,6 @@ impl Case {
             change.case.closed_at = None;
             change.case.sla_due_at = sla_due_at;
             change.case.sla_breached_at = None;
-            change
-                .effects
-                .push(Effect::ScheduleSlaCheck { at: sla_due_at });
         }
         change.events.push(EventKind::Transitioned {
             transition: code.to_owned(),
@@ -935,7 +918,15 @@ mod tests {
         assert_eq!(Reference::new(12_345_678).to_string(), "CW-12345678");
         assert_eq!("CW-000123".parse(), Ok(Reference::new(123)));
         assert_eq!(" cw-42 ".parse(), Ok(Reference::new(42)));
-        for bad in ["", "CW-", "CW-0", "CW-12a", "123", "CW--1", "CW-99999999999999999999"] {
+        for bad in [
+            "",
+            "CW-",
+            "CW-0",
+            "CW-12a",
+            "123",
+            "CW--1",
+            "CW-99999999999999999999",
+        ] {
             assert_eq!(bad.parse::<Reference>(), Err(BadReference), "{bad}");
         }
     }
@@ -951,12 +942,6 @@ mod tests {
         assert_eq!(opening.case.team, service.team);
         // Two working days from Monday 7 December: the end of Wednesday 9 December (GMT).
         assert_eq!(opening.case.sla_due_at, datetime!(2026-12-09 23:59:59 UTC));
-        assert_eq!(
-            opening.effects,
-            vec![Effect::ScheduleSlaCheck {
-                at: opening.case.sla_due_at
-            }]
-        );
         assert!(matches!(opening.events[..], [EventKind::Created { .. }]));
     }
 
@@ -1082,12 +1067,9 @@ mod tests {
             .transition(service, &calendar, "reopen", Role::Lead, &none, later)
             .unwrap();
         assert!(reopened.case.is_open());
-        assert!(reopened.case.sla_due_at > later, "a reopened case gets a new SLA");
-        assert_eq!(
-            reopened.effects,
-            vec![Effect::ScheduleSlaCheck {
-                at: reopened.case.sla_due_at
-            }]
+        assert!(
+            reopened.case.sla_due_at > later,
+            "a reopened case gets a new SLA"
         );
     }
 
@@ -1095,7 +1077,10 @@ mod tests {
     fn an_sla_is_breached_once_and_only_when_due() {
         let services = shipped();
         let case = opened(services.get("missed-bin").unwrap());
-        assert!(case.breach_sla(case.sla_due_at).is_none(), "not before it passes");
+        assert!(
+            case.breach_sla(case.sla_due_at).is_none(),
+            "not before it passes"
+        );
         let after = case.sla_due_at + time::Duration::seconds(1);
         let breached = case.breach_sla(after).unwrap();
         assert_eq!(

@@ -12,6 +12,13 @@ async fn main() {
     let total: usize = std::env::args().nth(2).map_or(1_000_000, |n| n.parse().unwrap());
     let store = casework_store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
+    if let Ok(drop) = std::env::var("BENCH_DROP") {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        for stmt in drop.split(';') {
+            sqlx::query(sqlx::AssertSqlSafe(stmt.to_owned())).execute(&mut c).await.unwrap();
+        }
+    }
     let now = OffsetDateTime::now_utc();
     let first = ["Alice", "Bob", "Carol", "Dafydd", "Eleri", "Farah", "Gwen", "Huw"];
     let last = ["Jones", "Evans", "Smith", "Patel", "Williams", "Khan", "Roberts"];

@@ -42,7 +42,9 @@ pub(crate) fn pool_size(url: &str) -> Result<(String, u32)> {
         match pair.strip_prefix("max_connections=") {
             Some(value) => {
                 size = value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    bad_url(format!("max_connections must be a positive number, not {value:?}"))
+                    bad_url(format!(
+                        "max_connections must be a positive number, not {value:?}"
+                    ))
                 })?;
             }
             None => kept.push(pair),

@@ -20,7 +20,10 @@ impl DbTime {
     pub(crate) fn new(at: OffsetDateTime) -> Self {
         let at = at.to_offset(time::UtcOffset::UTC);
         let micros_only = at.nanosecond() / 1_000 * 1_000;
-        Self(at.replace_nanosecond(micros_only).expect("fewer nanoseconds stay valid"))
+        Self(
+            at.replace_nanosecond(micros_only)
+                .expect("fewer nanoseconds stay valid"),
+        )
     }
 
     pub(crate) fn from_micros(micros: i64) -> Result<Self, time::error::ComponentRange> {

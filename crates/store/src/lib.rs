@@ -106,6 +106,8 @@ pub struct CaseFilter {
     pub open: Option<bool>,
     /// Open cases whose SLA due time is before this instant (the caller passes now).
     pub overdue_at: Option<OffsetDateTime>,
+    /// Cases already marked as past their SLA (`true`) or not yet marked (`false`).
+    pub sla_breached: Option<bool>,
     /// Free text: a reference (`CW-000123`) matches that case; other text matches the
     /// resident's name, email or phone, or the description.
     pub q: Option<String>,

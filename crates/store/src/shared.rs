@@ -682,6 +682,15 @@ macro_rules! impl_store {
                 if let Some(at) = filter.overdue_at {
                     sql.push(" AND open AND sla_due_at < ").push_bind(DbTime::from(at));
                 }
+                match filter.sla_breached {
+                    Some(true) => {
+                        sql.push(" AND sla_breached_at IS NOT NULL");
+                    }
+                    Some(false) => {
+                        sql.push(" AND sla_breached_at IS NULL");
+                    }
+                    None => {}
+                }
                 if let Some((system, reference)) = &filter.external {
                     sql.push(" AND external_system = ")
                         .push_bind(system.clone())

@@ -15,6 +15,11 @@ use crate::shared::{Backend, claim_jobs_sql, impl_store, like_pattern};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
+/// The writer's page cache, in KiB (negative: SQLite's unit for a size, not a page count).
+/// Every insert touches a page of each of the cases table's indexes; SQLite's default of 2 MiB
+/// holds too few of them once there are a million cases.
+const WRITER_CACHE: &str = "-65536";
+
 /// How long a statement waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -47,7 +52,9 @@ impl SqliteStore {
                 options
                     .clone()
                     .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal),
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .pragma("cache_size", WRITER_CACHE)
+                    .pragma("temp_store", "MEMORY"),
             )
             .await?;
         // query_only: a write through a reader would contend for the lock the writer exists to hold.
@@ -91,7 +98,12 @@ impl Backend for SqliteStore {
         } else {
             let pattern = like_pattern(text);
             let mut any = sql.separated(" OR ");
-            for column in ["contact_name", "contact_email", "contact_phone", "description"] {
+            for column in [
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "description",
+            ] {
                 any.push(format_args!("{column} LIKE "))
                     .push_bind_unseparated(pattern.clone())
                     .push_unseparated(" ESCAPE '\\'");

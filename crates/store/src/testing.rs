@@ -47,12 +47,14 @@ impl TestDatabase {
         let server_url = std::env::var("CASEWORK_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
         let name = format!("casework_test_{}", uuid::Uuid::now_v7().simple());
-        let mut admin = PgConnection::connect(&server_url).await.unwrap_or_else(|e| {
-            panic!(
-                "the PostgreSQL server for tests is unreachable at {server_url} \
+        let mut admin = PgConnection::connect(&server_url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "the PostgreSQL server for tests is unreachable at {server_url} \
                  (set CASEWORK_TEST_POSTGRES_URL): {e}"
-            )
-        });
+                )
+            });
         // A name cannot be a bound parameter; this one is made here, of safe characters.
         sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut admin)
@@ -126,7 +128,9 @@ impl Drop for TestDatabase {
 
 /// `url` with its database name replaced by `name`, keeping its parameters.
 fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let server = match base[authority_end..].find('/') {
         Some(slash) => &base[..authority_end + slash],

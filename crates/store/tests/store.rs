@@ -139,7 +139,10 @@ async fn round_trips_every_field(db: &TestDatabase) {
     full.answers = [
         ("bin".to_owned(), json!("green")),
         ("count".to_owned(), json!(3)),
-        ("nested".to_owned(), json!({"a": [1, 2.5, null, true], "b": "ü"})),
+        (
+            "nested".to_owned(),
+            json!({"a": [1, 2.5, null, true], "b": "ü"}),
+        ),
     ]
     .into_iter()
     .collect();
@@ -153,7 +156,10 @@ async fn round_trips_every_field(db: &TestDatabase) {
 
     let inserted = insert(&store, &full).await;
     assert_eq!(inserted, stored(&full, inserted.reference));
-    assert_eq!(store.case(inserted.reference).await.unwrap(), Some(inserted.clone()));
+    assert_eq!(
+        store.case(inserted.reference).await.unwrap(),
+        Some(inserted.clone())
+    );
 
     let mut bare = new_case("Bare");
     bare.location = Some(Location {
@@ -184,7 +190,16 @@ async fn numbers_increase_and_are_never_reused(db: &TestDatabase) {
     let second = insert(&store, &new_case("C")).await;
     let third = insert(&store, &new_case("D")).await;
     assert!(first.reference < second.reference && second.reference < third.reference);
-    assert_eq!(store.case(first.reference).await.unwrap().unwrap().contact.name, "A");
+    assert_eq!(
+        store
+            .case(first.reference)
+            .await
+            .unwrap()
+            .unwrap()
+            .contact
+            .name,
+        "A"
+    );
     assert_eq!(store.count_cases(&CaseFilter::default()).await.unwrap(), 3);
 }
 
@@ -201,13 +216,25 @@ async fn idempotency_keys_replay_the_first_case(db: &TestDatabase) {
     };
     let case = new_case("A");
     let first = store
-        .insert_case(&case, &Actor::ApiClient("crm".into()), &[], &[], Some(&claim("h1")))
+        .insert_case(
+            &case,
+            &Actor::ApiClient("crm".into()),
+            &[],
+            &[],
+            Some(&claim("h1")),
+        )
         .await
         .unwrap();
 
     for hash in ["h1", "h2"] {
         let again = store
-            .insert_case(&case, &Actor::ApiClient("crm".into()), &[], &[], Some(&claim(hash)))
+            .insert_case(
+                &case,
+                &Actor::ApiClient("crm".into()),
+                &[],
+                &[],
+                Some(&claim(hash)),
+            )
             .await;
         match again {
             Err(StoreError::IdempotencyReplay {
@@ -276,7 +303,9 @@ async fn updates_save_every_field_and_refuse_stale_versions(db: &TestDatabase) {
     changed.assignee = Some("amy@council.example".into());
     changed.contact.email = Some("a@example.com".into());
     changed.contact.preferred_channel = Channel::Email;
-    changed.answers.insert("colour".into(), json!(["red", "blue"]));
+    changed
+        .answers
+        .insert("colour".into(), json!(["red", "blue"]));
     changed.description = Some("Updated".into());
     changed.location = Some(Location {
         lat: Some(51.5),
@@ -296,13 +325,17 @@ async fn updates_save_every_field_and_refuse_stale_versions(db: &TestDatabase) {
     expected.updated_at = micros(t1);
     expected.closed_at = Some(micros(t1));
     assert_eq!(saved, expected);
-    assert_eq!(store.case(original.reference).await.unwrap(), Some(expected.clone()));
+    assert_eq!(
+        store.case(original.reference).await.unwrap(),
+        Some(expected.clone())
+    );
 
-    let stale = store
-        .update_case(&original, &Actor::System, &[], &[])
-        .await;
+    let stale = store.update_case(&original, &Actor::System, &[], &[]).await;
     match stale {
-        Err(StoreError::Conflict { expected: v, current }) => {
+        Err(StoreError::Conflict {
+            expected: v,
+            current,
+        }) => {
             assert_eq!((v, *current), (1, expected));
         }
         other => panic!("expected a conflict, got {other:?}"),
@@ -374,7 +407,12 @@ async fn events_come_back_in_order_with_their_actors(db: &TestDatabase) {
                 Actor::ApiClient("crm".into()),
                 assigned
             ),
-            (first.reference, micros(T0 + Duration::days(6)), Actor::System, breach),
+            (
+                first.reference,
+                micros(T0 + Duration::days(6)),
+                Actor::System,
+                breach
+            ),
         ]
     );
     assert!(events.windows(2).all(|w| w[0].id < w[1].id));
@@ -431,7 +469,12 @@ async fn listed(store: &Arc<dyn Store>, cases: &[Case], filter: CaseFilter) -> V
     );
     let mut indexes: Vec<usize> = found
         .iter()
-        .map(|f| cases.iter().position(|c| c.reference == f.reference).unwrap())
+        .map(|f| {
+            cases
+                .iter()
+                .position(|c| c.reference == f.reference)
+                .unwrap()
+        })
         .collect();
     indexes.sort_unstable();
     indexes
@@ -443,32 +486,92 @@ async fn filters_work_alone_and_together(db: &TestDatabase) {
     let f = CaseFilter::default;
     let text = |s: &str| Some(s.to_owned());
     let check = async |filter: CaseFilter, expected: &[usize]| {
-        assert_eq!(listed(&store, &cases, filter.clone()).await, expected, "{filter:?}");
+        assert_eq!(
+            listed(&store, &cases, filter.clone()).await,
+            expected,
+            "{filter:?}"
+        );
     };
     check(f(), &[0, 1, 2, 3, 4, 5]).await;
-    check(CaseFilter { service: text("bins"), ..f() }, &[0, 1, 4]).await;
-    check(CaseFilter { state: text("new"), ..f() }, &[0, 2, 5]).await;
-    check(CaseFilter { team: text("env"), ..f() }, &[2, 3, 4]).await;
-    check(CaseFilter { assignee: Some(Assignee::Nobody), ..f() }, &[0, 3, 5]).await;
     check(
-        CaseFilter { assignee: Some(Assignee::Person("amy".into())), ..f() },
+        CaseFilter {
+            service: text("bins"),
+            ..f()
+        },
+        &[0, 1, 4],
+    )
+    .await;
+    check(
+        CaseFilter {
+            state: text("new"),
+            ..f()
+        },
+        &[0, 2, 5],
+    )
+    .await;
+    check(
+        CaseFilter {
+            team: text("env"),
+            ..f()
+        },
+        &[2, 3, 4],
+    )
+    .await;
+    check(
+        CaseFilter {
+            assignee: Some(Assignee::Nobody),
+            ..f()
+        },
+        &[0, 3, 5],
+    )
+    .await;
+    check(
+        CaseFilter {
+            assignee: Some(Assignee::Person("amy".into())),
+            ..f()
+        },
         &[1, 2],
     )
     .await;
-    check(CaseFilter { open: Some(true), ..f() }, &[0, 1, 2, 5]).await;
-    check(CaseFilter { open: Some(false), ..f() }, &[3, 4]).await;
     check(
-        CaseFilter { external: Some(("crm".into(), "X-1".into())), ..f() },
+        CaseFilter {
+            open: Some(true),
+            ..f()
+        },
+        &[0, 1, 2, 5],
+    )
+    .await;
+    check(
+        CaseFilter {
+            open: Some(false),
+            ..f()
+        },
+        &[3, 4],
+    )
+    .await;
+    check(
+        CaseFilter {
+            external: Some(("crm".into(), "X-1".into())),
+            ..f()
+        },
         &[5],
     )
     .await;
     check(
-        CaseFilter { external: Some(("crm".into(), "X-2".into())), ..f() },
+        CaseFilter {
+            external: Some(("crm".into(), "X-2".into())),
+            ..f()
+        },
         &[],
     )
     .await;
     check(
-        CaseFilter { service: text("bins"), team: text("waste"), open: Some(true), ..f() },
+        CaseFilter {
+            service: text("bins"),
+            team: text("waste"),
+            open: Some(true),
+            ..f()
+        },
         &[0, 1],
     )
     .await;
@@ -483,7 +586,12 @@ async fn filters_work_alone_and_together(db: &TestDatabase) {
     )
     .await;
     check(
-        CaseFilter { service: text("noise"), state: text("closed"), q: text("Resident 3"), ..f() },
+        CaseFilter {
+            service: text("noise"),
+            state: text("closed"),
+            q: text("Resident 3"),
+            ..f()
+        },
         &[3],
     )
     .await;
@@ -501,7 +609,11 @@ async fn search_finds_references_and_text(db: &TestDatabase) {
     b.contact.phone = Some("01632 960002".into());
     b.description = Some("Fly-tipping 100% blocked_path".into());
     let c = new_case("Carol");
-    let all = [insert(&store, &a).await, insert(&store, &b).await, insert(&store, &c).await];
+    let all = [
+        insert(&store, &a).await,
+        insert(&store, &b).await,
+        insert(&store, &c).await,
+    ];
 
     let search = async |q: &str| {
         let filter = CaseFilter {
@@ -648,7 +760,12 @@ async fn imports_many_cases_with_created_events(db: &TestDatabase) {
         .collect();
     let started = Instant::now();
     store.import_cases(&cases, &Actor::System).await.unwrap();
-    eprintln!("{}: imported {} cases in {:?}", db.backend(), cases.len(), started.elapsed());
+    eprintln!(
+        "{}: imported {} cases in {:?}",
+        db.backend(),
+        cases.len(),
+        started.elapsed()
+    );
 
     let all = list(&store, CaseFilter::default(), CaseSort::Created).await;
     assert_eq!(all.len(), cases.len() + 1);
@@ -657,7 +774,10 @@ async fn imports_many_cases_with_created_events(db: &TestDatabase) {
         ..Default::default()
     };
     assert_eq!(store.count_cases(&closed).await.unwrap(), 500);
-    let mut imported: Vec<&Case> = all.iter().filter(|c| c.reference != before.reference).collect();
+    let mut imported: Vec<&Case> = all
+        .iter()
+        .filter(|c| c.reference != before.reference)
+        .collect();
     imported.sort_by_key(|c| c.reference);
     for (case, stored_case) in cases.iter().zip(&imported) {
         assert_eq!(**stored_case, stored(case, stored_case.reference));
@@ -666,7 +786,10 @@ async fn imports_many_cases_with_created_events(db: &TestDatabase) {
         let events = store.events(imported[i].reference).await.unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].kind, created(&cases[i]));
-        assert_eq!((events[0].at, &events[0].actor), (micros(cases[i].created_at), &Actor::System));
+        assert_eq!(
+            (events[0].at, &events[0].actor),
+            (micros(cases[i].created_at), &Actor::System)
+        );
     }
 }
 
@@ -694,12 +817,21 @@ async fn claims_respect_run_at_and_leases(db: &TestDatabase) {
     let claimed = store.claim_jobs("w1", now, lease, 10).await.unwrap();
     let kinds: Vec<_> = claimed.iter().map(|j| j.kind.as_str()).collect();
     assert_eq!(kinds, ["first", "second"]);
-    assert!(claimed.iter().all(|j| j.attempts == 1 && j.last_error.is_none()));
+    assert!(
+        claimed
+            .iter()
+            .all(|j| j.attempts == 1 && j.last_error.is_none())
+    );
     assert_eq!(claimed[0].payload, json!({ "kind": "first" }));
     assert_eq!(claimed[0].run_at, micros(now - Duration::minutes(2)));
 
     let during = store
-        .claim_jobs("w2", now + Duration::seconds(10), now + Duration::minutes(1), 10)
+        .claim_jobs(
+            "w2",
+            now + Duration::seconds(10),
+            now + Duration::minutes(1),
+            10,
+        )
         .await
         .unwrap();
     assert!(during.is_empty(), "a leased job was claimed again");
@@ -722,8 +854,14 @@ async fn claims_respect_run_at_and_leases(db: &TestDatabase) {
         .await
         .unwrap();
     let at = now + Duration::hours(2);
-    let claimed = store.claim_jobs("w3", at, at + Duration::minutes(1), 10).await.unwrap();
-    let got: Vec<_> = claimed.iter().map(|j| (j.kind.as_str(), j.attempts)).collect();
+    let claimed = store
+        .claim_jobs("w3", at, at + Duration::minutes(1), 10)
+        .await
+        .unwrap();
+    let got: Vec<_> = claimed
+        .iter()
+        .map(|j| (j.kind.as_str(), j.attempts))
+        .collect();
     assert_eq!(got, [("later", 1), ("second", 1)]);
 }
 
@@ -774,9 +912,18 @@ async fn a_job_key_replaces_the_pending_job(db: &TestDatabase) {
     assert_eq!(store.pending_job_count().await.unwrap(), 1);
 
     let at = T0 + Duration::hours(1);
-    assert!(store.claim_jobs("w", at, at + Duration::minutes(1), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim_jobs("w", at, at + Duration::minutes(1), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let at = T0 + Duration::hours(2);
-    let running = store.claim_jobs("w", at, at + Duration::minutes(1), 10).await.unwrap();
+    let running = store
+        .claim_jobs("w", at, at + Duration::minutes(1), 10)
+        .await
+        .unwrap();
     assert_eq!(running[0].payload, json!({ "v": 2 }));
 
     // Rescheduled while it runs: the old run's outcome must not undo the new schedule.
@@ -788,15 +935,18 @@ async fn a_job_key_replaces_the_pending_job(db: &TestDatabase) {
         .await
         .unwrap();
     store.complete_job(running[0].id).await.unwrap();
-    store
-        .retry_job(running[0].id, "late", T0)
-        .await
-        .unwrap();
+    store.retry_job(running[0].id, "late", T0).await.unwrap();
     assert_eq!(store.pending_job_count().await.unwrap(), 1);
     let at = T0 + Duration::hours(5);
-    let rerun = store.claim_jobs("w", at, at + Duration::minutes(1), 10).await.unwrap();
+    let rerun = store
+        .claim_jobs("w", at, at + Duration::minutes(1), 10)
+        .await
+        .unwrap();
     assert_eq!(rerun.len(), 1);
-    assert_eq!((rerun[0].payload.clone(), rerun[0].attempts), (json!({ "v": 3 }), 1));
+    assert_eq!(
+        (rerun[0].payload.clone(), rerun[0].attempts),
+        (json!({ "v": 3 }), 1)
+    );
     assert_eq!(rerun[0].run_at, micros(at));
 }
 
@@ -807,13 +957,21 @@ async fn retried_and_failed_jobs(db: &TestDatabase) {
         .await
         .unwrap();
     assert_eq!(store.pending_job_count().await.unwrap(), 2);
-    let claimed = store.claim_jobs("w", T0, T0 + Duration::minutes(1), 1).await.unwrap();
+    let claimed = store
+        .claim_jobs("w", T0, T0 + Duration::minutes(1), 1)
+        .await
+        .unwrap();
     let id = claimed[0].id;
     let retry_at = T0 + Duration::minutes(2);
     store.retry_job(id, "timeout", retry_at).await.unwrap();
 
     let early = store
-        .claim_jobs("w", T0 + Duration::minutes(1), T0 + Duration::minutes(3), 10)
+        .claim_jobs(
+            "w",
+            T0 + Duration::minutes(1),
+            T0 + Duration::minutes(3),
+            10,
+        )
         .await
         .unwrap();
     assert!(early.iter().all(|j| j.id != id), "retried before its time");
@@ -822,7 +980,10 @@ async fn retried_and_failed_jobs(db: &TestDatabase) {
         .await
         .unwrap();
     let retried = again.iter().find(|j| j.id == id).unwrap();
-    assert_eq!((retried.attempts, retried.last_error.as_deref()), (2, Some("timeout")));
+    assert_eq!(
+        (retried.attempts, retried.last_error.as_deref()),
+        (2, Some("timeout"))
+    );
 
     let failed_at = retry_at + Duration::seconds(1) + Duration::nanoseconds(5);
     store.fail_job(id, "bounced", failed_at).await.unwrap();
@@ -848,15 +1009,30 @@ async fn api_keys_are_found_by_hash_until_revoked(db: &TestDatabase) {
         .await
         .unwrap();
     assert_eq!(
-        (key.name.as_str(), key.role, key.prefix.as_str(), key.created_at, key.revoked_at),
+        (
+            key.name.as_str(),
+            key.role,
+            key.prefix.as_str(),
+            key.created_at,
+            key.revoked_at
+        ),
         ("FixMyStreet", Role::Lead, "cw_AbCdEfG", micros(T0), None)
     );
-    assert_eq!(store.api_key_by_hash("h-abc").await.unwrap(), Some(key.clone()));
+    assert_eq!(
+        store.api_key_by_hash("h-abc").await.unwrap(),
+        Some(key.clone())
+    );
     assert_eq!(store.api_key_by_hash("h-other").await.unwrap(), None);
 
-    store.revoke_api_key(key.id, T0 + Duration::days(1)).await.unwrap();
+    store
+        .revoke_api_key(key.id, T0 + Duration::days(1))
+        .await
+        .unwrap();
     assert_eq!(store.api_key_by_hash("h-abc").await.unwrap(), None);
-    store.revoke_api_key(key.id, T0 + Duration::days(2)).await.unwrap();
+    store
+        .revoke_api_key(key.id, T0 + Duration::days(2))
+        .await
+        .unwrap();
     assert!(matches!(
         store.revoke_api_key(key.id + 1_000, T0).await,
         Err(StoreError::NotFound)
@@ -892,8 +1068,14 @@ async fn connect_explains_bad_urls() {
     };
     let unknown = error(casework_store::connect("mysql://root:secret@db/casework").await);
     let message = unknown.to_string();
-    assert!(message.contains("sqlite:") && message.contains("postgres://"), "{message}");
-    assert!(!message.contains("secret"), "the message shows the password: {message}");
+    assert!(
+        message.contains("sqlite:") && message.contains("postgres://"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("secret"),
+        "the message shows the password: {message}"
+    );
 
     let memory = error(casework_store::connect("sqlite::memory:").await);
     assert!(memory.to_string().contains("in-memory"), "{memory}");

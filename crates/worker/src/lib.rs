@@ -97,7 +97,17 @@ impl Worker {
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         tracing::info!(worker = %self.id, "worker started");
+        let mut scheduled = false;
         loop {
+            if !scheduled {
+                scheduled = match self.app.schedule_recurring_jobs().await {
+                    Ok(()) => true,
+                    Err(error) => {
+                        tracing::warn!(%error, "could not schedule the recurring jobs; trying again shortly");
+                        false
+                    }
+                };
+            }
             let pause = match self.run_due().await {
                 Ok(0) => self.config.idle_poll,
                 Ok(_) => Duration::ZERO,

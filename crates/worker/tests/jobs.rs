@@ -1,12 +1,14 @@
-//! The worker against a real database: SLA timers fire once, failing jobs are kept.
+//! The worker against a real database: the SLA sweep marks a case once, failing jobs are kept.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use casework_app::domain::case::{Actor, CaseDraft, Contact, Channel, Language};
+use casework_app::domain::case::{Actor, CaseDraft, Channel, Contact, Language};
 use casework_app::domain::service::Role;
-use casework_app::store::NewJob;
-use casework_app::{App, Caller, Features, NewCaseRequest, load_calendar, load_services};
+use casework_app::store::{Job, NewJob};
+use casework_app::{
+    App, Caller, Features, JobOutcome, NewCaseRequest, load_calendar, load_services,
+};
 use casework_store::testing::TestDatabase;
 use casework_worker::{Worker, WorkerConfig};
 use serde_json::json;
@@ -14,14 +16,23 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 /// An app whose clock the test moves.
-async fn app_at(database: &TestDatabase, start: OffsetDateTime) -> (App, Arc<Mutex<OffsetDateTime>>) {
-    let services = load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services")).unwrap();
+async fn app_at(
+    database: &TestDatabase,
+    start: OffsetDateTime,
+) -> (App, Arc<Mutex<OffsetDateTime>>) {
+    let services =
+        load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services")).unwrap();
     let store = casework_store::connect(&database.url).await.unwrap();
     store.migrate().await.unwrap();
     let now = Arc::new(Mutex::new(start));
     let clock = now.clone();
-    let app = App::new(store, services, load_calendar(None).unwrap(), Features::default())
-        .with_clock(Arc::new(move || *clock.lock().unwrap()));
+    let app = App::new(
+        store,
+        services,
+        load_calendar(None).unwrap(),
+        Features::default(),
+    )
+    .with_clock(Arc::new(move || *clock.lock().unwrap()));
     (app, now)
 }
 
@@ -30,7 +41,11 @@ fn worker(app: &App, id: &str) -> Worker {
 }
 
 async fn report(app: &App) -> casework_app::domain::case::Case {
-    let caller = Caller { actor: Actor::System, role: Role::Admin, api_key_id: None };
+    let caller = Caller {
+        actor: Actor::System,
+        role: Role::Admin,
+        api_key_id: None,
+    };
     let draft = CaseDraft {
         contact: Some(Contact {
             name: "Ben Okafor".into(),
@@ -50,64 +65,99 @@ async fn report(app: &App) -> casework_app::domain::case::Case {
         .collect(),
         ..Default::default()
     };
-    let request = NewCaseRequest { service: "missed-bin".into(), draft, idempotency: None };
+    let request = NewCaseRequest {
+        service: "missed-bin".into(),
+        draft,
+        idempotency: None,
+    };
     app.create_case(&caller, request).await.unwrap().0
 }
 
 async fn sla_breaches(app: &App, case: &casework_app::domain::case::Case) -> usize {
-    app.events(case.reference).await.unwrap().iter().filter(|e| e.kind.name() == "sla_breached").count()
+    app.events(case.reference)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind.name() == "sla_breached")
+        .count()
 }
 
 async fn sla_fires_once_with_two_workers(database: TestDatabase) {
     let (app, now) = app_at(&database, datetime!(2026-12-07 10:00 UTC)).await;
+    app.schedule_recurring_jobs().await.unwrap();
     let case = report(&app).await;
     let (first, second) = (worker(&app, "worker-a"), worker(&app, "worker-b"));
 
-    assert_eq!(first.run_due().await.unwrap(), 0, "nothing is due on the day it is reported");
-    assert_eq!(sla_breaches(&app, &case).await, 0);
+    assert_eq!(first.run_due().await.unwrap(), 1, "the sweep runs");
+    assert_eq!(
+        sla_breaches(&app, &case).await,
+        0,
+        "nothing is due on the day it is reported"
+    );
 
     *now.lock().unwrap() = case.sla_due_at + time::Duration::minutes(1);
     let (a, b) = tokio::join!(first.run_due(), second.run_due());
-    assert_eq!(a.unwrap() + b.unwrap(), 1, "one job, claimed by one worker");
+    assert_eq!(
+        a.unwrap() + b.unwrap(),
+        1,
+        "one sweep, claimed by one worker"
+    );
     assert_eq!(sla_breaches(&app, &case).await, 1);
-    let breached = app.case(case.reference).await.unwrap();
-    assert!(breached.sla_breached_at.is_some());
-    assert_eq!(app.store().pending_job_count().await.unwrap(), 0);
+    assert!(
+        app.case(case.reference)
+            .await
+            .unwrap()
+            .sla_breached_at
+            .is_some()
+    );
 
+    *now.lock().unwrap() += time::Duration::minutes(2);
     let (a, b) = tokio::join!(first.run_due(), second.run_due());
-    assert_eq!(a.unwrap() + b.unwrap(), 0);
+    assert_eq!(a.unwrap() + b.unwrap(), 1, "the sweep recurs");
     assert_eq!(sla_breaches(&app, &case).await, 1, "exactly once");
+    assert_eq!(app.store().pending_job_count().await.unwrap(), 1);
 }
 
-async fn a_check_that_runs_early_waits_for_the_due_time(database: TestDatabase) {
+async fn two_sweeps_at_once_breach_a_case_once(database: TestDatabase) {
     let (app, now) = app_at(&database, datetime!(2026-12-07 10:00 UTC)).await;
-    let case = report(&app).await;
-    // Someone moved the job earlier than the case's due time (say, a priority changed back).
-    app.store()
-        .enqueue_jobs(&[NewJob {
-            kind: "sla_check".into(),
-            payload: json!({"case": case.reference.number()}),
-            run_at: datetime!(2026-12-07 11:00 UTC),
-            key: Some(format!("sla_check:{}", case.reference.number())),
-        }])
-        .await
-        .unwrap();
-    *now.lock().unwrap() = datetime!(2026-12-07 12:00 UTC);
-    assert_eq!(worker(&app, "w").run_due().await.unwrap(), 1);
-    assert_eq!(sla_breaches(&app, &case).await, 0);
-    assert_eq!(app.store().pending_job_count().await.unwrap(), 1, "it waits for the due time");
-    *now.lock().unwrap() = case.sla_due_at + time::Duration::seconds(1);
-    assert_eq!(worker(&app, "w").run_due().await.unwrap(), 1);
-    assert_eq!(sla_breaches(&app, &case).await, 1);
+    let cases = [report(&app).await, report(&app).await, report(&app).await];
+    *now.lock().unwrap() = cases[0].sla_due_at + time::Duration::hours(1);
+    let sweep = Job {
+        id: 0,
+        kind: "sla_sweep".into(),
+        payload: json!({}),
+        run_at: datetime!(2026-12-07 10:00 UTC),
+        attempts: 1,
+        last_error: None,
+    };
+    let (a, b) = tokio::join!(app.run_job(&sweep), app.run_job(&sweep));
+    assert!(
+        matches!(a, JobOutcome::Later(_)) && matches!(b, JobOutcome::Later(_)),
+        "{a:?} {b:?}"
+    );
+    for case in &cases {
+        assert_eq!(sla_breaches(&app, case).await, 1, "{}", case.reference);
+    }
 }
 
 async fn a_closed_case_is_never_breached(database: TestDatabase) {
     let (app, now) = app_at(&database, datetime!(2026-12-07 10:00 UTC)).await;
     let case = report(&app).await;
-    let caller = Caller { actor: Actor::System, role: Role::Admin, api_key_id: None };
-    app.transition_case(&caller, case.reference, case.version, "collect", &Default::default())
-        .await
-        .unwrap();
+    let caller = Caller {
+        actor: Actor::System,
+        role: Role::Admin,
+        api_key_id: None,
+    };
+    app.transition_case(
+        &caller,
+        case.reference,
+        case.version,
+        "collect",
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    app.schedule_recurring_jobs().await.unwrap();
     *now.lock().unwrap() = case.sla_due_at + time::Duration::days(3);
     assert_eq!(worker(&app, "w").run_due().await.unwrap(), 1);
     assert_eq!(sla_breaches(&app, &case).await, 0);
@@ -128,8 +178,18 @@ async fn a_job_that_cannot_run_is_kept_as_failed(database: TestDatabase) {
     let failed = app.store().failed_jobs(10).await.unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].kind, "fax_the_mayor");
-    assert!(failed[0].last_error.as_deref().unwrap().contains("fax_the_mayor"));
-    assert_eq!(worker(&app, "w").run_due().await.unwrap(), 0, "a failed job is not run again");
+    assert!(
+        failed[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("fax_the_mayor")
+    );
+    assert_eq!(
+        worker(&app, "w").run_due().await.unwrap(),
+        0,
+        "a failed job is not run again"
+    );
 }
 
 macro_rules! on_both_databases {
@@ -149,7 +209,7 @@ macro_rules! on_both_databases {
 
 on_both_databases!(
     sla_fires_once_with_two_workers,
-    a_check_that_runs_early_waits_for_the_due_time,
+    two_sweeps_at_once_breach_a_case_once,
     a_closed_case_is_never_breached,
     a_job_that_cannot_run_is_kept_as_failed
 );

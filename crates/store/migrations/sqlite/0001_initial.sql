@@ -37,6 +37,8 @@ CREATE UNIQUE INDEX cases_external ON cases (external_system, external_reference
 -- The worktray's lists: mostly open cases, soonest due first, within a team, a person's queue,
 -- a service or a state. Partial indexes stay small as closed cases pile up.
 CREATE INDEX cases_open_due ON cases (sla_due_at, number) WHERE open;
+-- The SLA sweep: open cases not yet marked as past due.
+CREATE INDEX cases_sla_unmarked ON cases (sla_due_at, number) WHERE open AND sla_breached_at IS NULL;
 CREATE INDEX cases_open_team_due ON cases (team, sla_due_at, number) WHERE open;
 CREATE INDEX cases_open_assignee_due ON cases (assignee, sla_due_at, number) WHERE open;
 CREATE INDEX cases_open_service_due ON cases (service, sla_due_at, number) WHERE open;
@@ -49,8 +51,9 @@ CREATE INDEX cases_created ON cases (created_at, number);
 -- External content: the text stays in `cases` only; the triggers keep the index in step.
 CREATE VIRTUAL TABLE cases_search USING fts5 (
     contact_name, contact_email, contact_phone, description,
-    content = 'cases', content_rowid = 'number', tokenize = 'trigram'
+    content = 'cases', content_rowid = 'number', tokenize = 'trigram', columnsize = 0
 );
+INSERT INTO cases_search (cases_search, rank) VALUES ('hashsize', 16777216);
 
 CREATE TRIGGER cases_search_insert AFTER INSERT ON cases BEGIN
     INSERT INTO cases_search (rowid, contact_name, contact_email, contact_phone, description)

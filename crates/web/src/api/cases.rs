@@ -154,6 +154,7 @@ fn case_query(app: &App, params: CaseListParams) -> Result<CaseQuery, ApiError> 
             assignee,
             open: params.open,
             overdue_at: params.overdue.unwrap_or(false).then(|| app.now()),
+            sla_breached: None,
             q: params.q.filter(|q| !q.trim().is_empty()),
             external,
         },

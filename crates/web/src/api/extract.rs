@@ -41,9 +41,9 @@ impl<T: DeserializeOwned> FromRequest<App> for ApiJson<T> {
             let (field, message) = describe(e.path(), &e.inner().to_string());
             ApiError::malformed(field, message)
         })?;
-        deserializer
-            .end()
-            .map_err(|e| ApiError::malformed(None, format!("The request could not be read: {e}")))?;
+        deserializer.end().map_err(|e| {
+            ApiError::malformed(None, format!("The request could not be read: {e}"))
+        })?;
         Ok(Self { value, bytes })
     }
 }
