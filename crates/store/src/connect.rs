@@ -17,7 +17,8 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
         // Only the scheme: the rest may hold a password.
         let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
         Err(bad_url(format!(
-            "unsupported database URL scheme {scheme:?}: use sqlite:PATH or postgres://HOST/DATABASE"
+            "unsupported database URL scheme {scheme:?}: \
+             use sqlite:PATH or postgres://HOST/DATABASE"
         )))
     }
 }

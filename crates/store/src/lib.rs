@@ -237,8 +237,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Job>>;
     /// The job ran: remove it.
     ///
-    /// This, `reschedule_job`, `retry_job` and `fail_job` leave alone a job that was rescheduled by its key
-    /// while it ran: the new schedule wins over the old run's outcome.
+    /// This, `reschedule_job`, `retry_job` and `fail_job` leave alone a job that was rescheduled
+    /// by its key while it ran: the new schedule wins over the old run's outcome.
     async fn complete_job(&self, id: i64) -> Result<()>;
     /// The job had nothing to do yet: run it again at `run_at`, without counting an attempt.
     async fn reschedule_job(&self, id: i64, run_at: OffsetDateTime) -> Result<()>;

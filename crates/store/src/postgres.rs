@@ -71,4 +71,4 @@ impl Backend for PgStore {
     }
 }
 
-impl_store!(PgStore, sqlx::Postgres);
+impl_store!(PgStore);

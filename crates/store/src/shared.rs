@@ -8,9 +8,11 @@
 
 use std::future::Future;
 
+use casework_domain::case::{Case, EventKind, NewCase};
 use sqlx::{Pool, QueryBuilder, Transaction};
+use time::OffsetDateTime;
 
-use crate::Result;
+use crate::{CaseSort, Result};
 
 /// What SQLite and PostgreSQL do differently.
 pub(crate) trait Backend {
@@ -73,9 +75,49 @@ pub(crate) fn like_pattern(text: &str) -> String {
     pattern
 }
 
-/// Implements [`Store`](crate::Store) for `$store`, whose [`Backend::Db`] is `$db`.
+/// How a list in one [`CaseSort`] is ordered, and how the rows after a cursor compare.
+pub(crate) struct Keyset {
+    pub(crate) column: &'static str,
+    pub(crate) order: &'static str,
+    pub(crate) after: &'static str,
+}
+
+impl Keyset {
+    pub(crate) fn of(sort: CaseSort) -> Self {
+        let (column, order, after) = match sort {
+            CaseSort::Due => ("sla_due_at", "ASC", ">"),
+            CaseSort::Updated => ("updated_at", "DESC", "<"),
+            CaseSort::Created => ("created_at", "DESC", "<"),
+        };
+        Self {
+            column,
+            order,
+            after,
+        }
+    }
+}
+
+/// The instant a case is sorted by in `sort`.
+pub(crate) fn sort_key(case: &Case, sort: CaseSort) -> OffsetDateTime {
+    match sort {
+        CaseSort::Due => case.sla_due_at,
+        CaseSort::Updated => case.updated_at,
+        CaseSort::Created => case.created_at,
+    }
+}
+
+/// The event that opens an imported case's timeline.
+pub(crate) fn created_event(case: &NewCase) -> EventKind {
+    EventKind::Created {
+        state: case.state.clone(),
+        priority: case.priority.clone(),
+        external: case.external.clone(),
+    }
+}
+
+/// Implements [`Store`](crate::Store) for `$store`, a [`Backend`].
 macro_rules! impl_store {
-    ($store:ident, $db:path) => {
+    ($store:ident) => {
         mod shared_impl {
             use async_trait::async_trait;
             use casework_domain::case::{Actor, Case, EventKind, NewCase, Reference};
@@ -90,14 +132,15 @@ macro_rules! impl_store {
                 ApiKeyRow, CaseRow, EventRow, FailedJobRow, JobRow, case_columns,
             };
             use $crate::shared::{
-                Backend, MAX_PARAMS, NEW_CASE_COLUMNS, NEW_CASE_PARAMS,
+                Backend, Keyset, MAX_PARAMS, NEW_CASE_COLUMNS, NEW_CASE_PARAMS, created_event,
+                sort_key,
             };
             use $crate::{
-                ApiKey, Assignee, CaseFilter, CasePage, CaseQuery, CaseSort, Cursor, Event,
+                ApiKey, Assignee, CaseFilter, CasePage, CaseQuery, Cursor, Event,
                 FailedJob, IdempotencyClaim, Job, NewJob, Result, Store, StoreError,
             };
 
-            type Db = $db;
+            type Db = <$store as Backend>::Db;
             type Conn = <Db as sqlx::Database>::Connection;
 
             #[async_trait]
@@ -159,14 +202,7 @@ macro_rules! impl_store {
                         // Numbers are drawn in the order of the VALUES, though RETURNING may list
                         // them in any order.
                         numbers.sort_unstable();
-                        let created: Vec<EventKind> = batch
-                            .iter()
-                            .map(|case| EventKind::Created {
-                                state: case.state.clone(),
-                                priority: case.priority.clone(),
-                                external: case.external.clone(),
-                            })
-                            .collect();
+                        let created: Vec<EventKind> = batch.iter().map(created_event).collect();
                         let events: Vec<_> = numbers
                             .iter()
                             .zip(batch)
@@ -217,11 +253,7 @@ macro_rules! impl_store {
 
                 async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage> {
                     let limit = query.limit.max(1);
-                    let (column, order, after) = match query.sort {
-                        CaseSort::Due => ("sla_due_at", "ASC", ">"),
-                        CaseSort::Updated => ("updated_at", "DESC", "<"),
-                        CaseSort::Created => ("created_at", "DESC", "<"),
-                    };
+                    let Keyset { column, order, .. } = Keyset::of(query.sort);
                     let mut sql = QueryBuilder::new(concat!(
                         "SELECT ",
                         case_columns!(),
@@ -230,16 +262,7 @@ macro_rules! impl_store {
                     push_filter(&mut sql, &query.filter);
                     // A cursor from another order means nothing in this one: start at the top.
                     if let Some(cursor) = query.after.as_ref().filter(|c| c.sort == query.sort) {
-                        let key = DbTime::from_micros(cursor.key).map_err(|e| {
-                            StoreError::Database(sqlx::Error::InvalidArgument(format!(
-                                "cursor key: {e}"
-                            )))
-                        })?;
-                        sql.push(format_args!(" AND ({column}, number) {after} ("))
-                            .push_bind(key)
-                            .push(", ")
-                            .push_bind(cursor.reference)
-                            .push(")");
+                        push_after(&mut sql, cursor)?;
                     }
                     sql.push(format_args!(" ORDER BY {column} {order}, number {order} LIMIT "))
                         .push_bind(i64::from(limit) + 1);
@@ -252,12 +275,7 @@ macro_rules! impl_store {
                         .collect::<Result<Vec<_>>>()?;
                     let next = cases.last().filter(|_| more).map(|last| Cursor {
                         sort: query.sort,
-                        key: DbTime::from(match query.sort {
-                            CaseSort::Due => last.sla_due_at,
-                            CaseSort::Updated => last.updated_at,
-                            CaseSort::Created => last.created_at,
-                        })
-                        .micros(),
+                        key: DbTime::from(sort_key(last, query.sort)).micros(),
                         reference: last.reference.number(),
                     });
                     Ok(CasePage { cases, next })
@@ -287,15 +305,7 @@ macro_rules! impl_store {
                     api_key_id: i64,
                     key: &str,
                 ) -> Result<Option<(String, Reference)>> {
-                    let row: Option<(String, i64)> = sqlx::query_as(
-                        "SELECT request_hash, case_number FROM idempotency_keys \
-                         WHERE api_key_id = $1 AND key = $2",
-                    )
-                    .bind(api_key_id)
-                    .bind(key)
-                    .fetch_optional(self.reader())
-                    .await?;
-                    Ok(row.map(|(hash, number)| (hash, Reference::new(number))))
+                    idempotency_row(self.reader(), api_key_id, key).await
                 }
 
                 async fn enqueue_jobs(&self, jobs: &[NewJob]) -> Result<()> {
@@ -532,21 +542,31 @@ macro_rules! impl_store {
                 .await?)
             }
 
+            /// The request hash and case stored for an idempotency key, if it was used.
+            async fn idempotency_row<'e>(
+                executor: impl sqlx::Executor<'e, Database = Db>,
+                api_key_id: i64,
+                key: &str,
+            ) -> Result<Option<(String, Reference)>> {
+                let row: Option<(String, i64)> = sqlx::query_as(
+                    "SELECT request_hash, case_number FROM idempotency_keys \
+                     WHERE api_key_id = $1 AND key = $2",
+                )
+                .bind(api_key_id)
+                .bind(key)
+                .fetch_optional(executor)
+                .await?;
+                Ok(row.map(|(hash, number)| (hash, Reference::new(number))))
+            }
+
             /// The replay error for an idempotency key already used, if it was.
             async fn idempotency_replay(
                 conn: &mut Conn,
                 claim: &IdempotencyClaim,
             ) -> Result<Option<StoreError>> {
-                let row: Option<(String, i64)> = sqlx::query_as(
-                    "SELECT request_hash, case_number FROM idempotency_keys \
-                     WHERE api_key_id = $1 AND key = $2",
-                )
-                .bind(claim.api_key_id)
-                .bind(claim.key.as_str())
-                .fetch_optional(conn)
-                .await?;
-                Ok(row.map(|(request_hash, number)| StoreError::IdempotencyReplay {
-                    reference: Reference::new(number),
+                let row = idempotency_row(conn, claim.api_key_id, &claim.key).await?;
+                Ok(row.map(|(request_hash, reference)| StoreError::IdempotencyReplay {
+                    reference,
                     request_hash,
                 }))
             }
@@ -614,8 +634,9 @@ macro_rules! impl_store {
             ) -> Result<()> {
                 let actor = actor.to_string();
                 for batch in events.chunks(MAX_PARAMS / 5) {
-                    let mut sql =
-                        QueryBuilder::new("INSERT INTO events (case_number, at, actor, kind, data) ");
+                    let mut sql = QueryBuilder::new(
+                        "INSERT INTO events (case_number, at, actor, kind, data) ",
+                    );
                     sql.push_values(batch, |mut row, (number, at, kind)| {
                         row.push_bind(*number)
                             .push_bind(*at)
@@ -646,6 +667,20 @@ macro_rules! impl_store {
                     .execute(&mut *conn)
                     .await?;
                 }
+                Ok(())
+            }
+
+            /// Keeps the rows after `cursor` in its order.
+            fn push_after(sql: &mut QueryBuilder<Db>, cursor: &Cursor) -> Result<()> {
+                let Keyset { column, after, .. } = Keyset::of(cursor.sort);
+                let key = DbTime::from_micros(cursor.key).map_err(|e| {
+                    StoreError::Database(sqlx::Error::InvalidArgument(format!("cursor key: {e}")))
+                })?;
+                sql.push(format_args!(" AND ({column}, number) {after} ("))
+                    .push_bind(key)
+                    .push(", ")
+                    .push_bind(cursor.reference)
+                    .push(")");
                 Ok(())
             }
 

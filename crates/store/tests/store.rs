@@ -187,6 +187,16 @@ async fn numbers_increase_and_are_never_reused(db: &TestDatabase) {
         )
         .await;
     assert!(matches!(refused, Err(StoreError::DuplicateExternal(_))));
+    // Rolled back after the case row was written: no API key 999 for the idempotency key.
+    let unknown_key = IdempotencyClaim {
+        api_key_id: 999,
+        key: "k".into(),
+        request_hash: "h".into(),
+    };
+    let failed = store
+        .insert_case(&new_case("B"), &Actor::System, &[], &[], Some(&unknown_key))
+        .await;
+    assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
     let second = insert(&store, &new_case("C")).await;
     let third = insert(&store, &new_case("D")).await;
     assert!(first.reference < second.reference && second.reference < third.reference);
@@ -261,10 +271,37 @@ async fn idempotency_keys_replay_the_first_case(db: &TestDatabase) {
     let replayed = store
         .insert_case(&external, &Actor::System, &[], &[], Some(&other_key))
         .await;
-    assert!(
-        matches!(replayed, Err(StoreError::IdempotencyReplay { reference, .. }) if reference == made.reference)
-    );
+    let replayed_reference = match replayed {
+        Err(StoreError::IdempotencyReplay { reference, .. }) => reference,
+        other => panic!("expected a replay, got {other:?}"),
+    };
+    assert_eq!(replayed_reference, made.reference);
     assert_eq!(store.count_cases(&CaseFilter::default()).await.unwrap(), 2);
+
+    // Retries racing each other: one makes the case, the others replay it.
+    let racing = (0..6).map(|_| {
+        let store = store.clone();
+        let mut claim = claim("h4");
+        claim.key = "req-3".into();
+        tokio::spawn(async move {
+            let case = with_external(new_case("C"), "crm", "Y");
+            store
+                .insert_case(&case, &Actor::System, &[], &[], Some(&claim))
+                .await
+        })
+    });
+    let mut made = Vec::new();
+    let mut replayed = Vec::new();
+    for attempt in racing.collect::<Vec<_>>() {
+        match attempt.await.unwrap() {
+            Ok(case) => made.push(case.reference),
+            Err(StoreError::IdempotencyReplay { reference, .. }) => replayed.push(reference),
+            Err(other) => panic!("expected a case or a replay, got {other:?}"),
+        }
+    }
+    assert_eq!((made.len(), replayed.len()), (1, 5));
+    assert!(replayed.iter().all(|r| *r == made[0]));
+    assert_eq!(store.count_cases(&CaseFilter::default()).await.unwrap(), 3);
 }
 
 async fn external_references_are_unique(db: &TestDatabase) {
@@ -381,7 +418,12 @@ async fn events_come_back_in_order_with_their_actors(db: &TestDatabase) {
         due_at: micros(case.sla_due_at),
     };
     store
-        .update_case(&breached, &Actor::System, &[breach.clone()], &[])
+        .update_case(
+            &breached,
+            &Actor::System,
+            std::slice::from_ref(&breach),
+            &[],
+        )
         .await
         .unwrap();
     insert(&store, &new_case("Other")).await;
@@ -737,6 +779,28 @@ async fn overdue_means_open_and_past_due(db: &TestDatabase) {
     let found = list(&store, filter.clone(), CaseSort::Due).await;
     assert_eq!(numbers(&found), [overdue.reference.number()]);
     assert_eq!(store.count_cases(&filter).await.unwrap(), 1);
+
+    // The SLA sweep's question: overdue and not yet marked.
+    let unmarked = CaseFilter {
+        sla_breached: Some(false),
+        ..filter
+    };
+    assert_eq!(
+        numbers(&list(&store, unmarked.clone(), CaseSort::Due).await),
+        [overdue.reference.number()]
+    );
+    let mut marked = found[0].clone();
+    marked.sla_breached_at = Some(now);
+    save(&store, &marked).await;
+    assert!(list(&store, unmarked, CaseSort::Due).await.is_empty());
+    let breached = CaseFilter {
+        sla_breached: Some(true),
+        ..Default::default()
+    };
+    assert_eq!(
+        numbers(&list(&store, breached, CaseSort::Due).await),
+        [overdue.reference.number()]
+    );
 }
 
 async fn imports_many_cases_with_created_events(db: &TestDatabase) {

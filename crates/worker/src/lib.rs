@@ -42,10 +42,9 @@ pub struct Worker {
     config: WorkerConfig,
 }
 
-/// The wait before retry number `attempts`: 2^attempts minutes, capped at a day.
+/// The wait before retry number `attempts`: 2^attempts minutes, at most 2^10 (about 17 hours).
 pub fn backoff(attempts: i32) -> time::Duration {
-    let minutes = 1i64 << attempts.clamp(0, 10);
-    time::Duration::minutes(minutes.min(24 * 60))
+    time::Duration::minutes(1i64 << attempts.clamp(0, 10))
 }
 
 impl Worker {
@@ -134,10 +133,11 @@ mod tests {
     use super::backoff;
 
     #[test]
-    fn backoff_doubles_then_caps_at_a_day() {
+    fn backoff_doubles_then_stops_growing() {
         assert_eq!(backoff(0).whole_minutes(), 1);
         assert_eq!(backoff(1).whole_minutes(), 2);
         assert_eq!(backoff(5).whole_minutes(), 32);
-        assert_eq!(backoff(30).whole_minutes(), 1024.min(24 * 60));
+        assert_eq!(backoff(10).whole_minutes(), 1024);
+        assert_eq!(backoff(30).whole_minutes(), 1024);
     }
 }
