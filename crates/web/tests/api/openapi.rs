@@ -53,3 +53,22 @@ on_both_databases! {
         assert_eq!(body["error"]["code"], "not_found");
     }
 }
+
+#[tokio::test]
+async fn the_api_is_gone_when_its_feature_is_off() {
+    let features = "plan,messaging".parse().unwrap();
+    let app =
+        crate::helpers::spawn_app_with(casework_store::testing::TestDatabase::sqlite(), features)
+            .await;
+    for path in ["/cases", "/services", "/openapi.json"] {
+        let response = app.get(path).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "the rest keeps working");
+}
