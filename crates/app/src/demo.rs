@@ -12,10 +12,20 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, NewStaffMember, StaffMember};
 
 /// The demo's member of staff, who has some cases assigned.
 const DEMO_AGENT: &str = "agent@example.com";
+
+/// The demo's staff, one of each role: (email, name, role).
+const DEMO_STAFF: [(&str, &str, Role); 3] = [
+    (DEMO_AGENT, "Alex Agent", Role::Agent),
+    ("lead@example.com", "Lee Lead", Role::Lead),
+    ("admin@example.com", "Ada Admin", Role::Admin),
+];
+
+/// Characters for demo passwords: lower case and digits, without those easily misread.
+const PASSWORD_CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 
 const FIRST_NAMES: &[&str] = &[
     "Amira", "Ben", "Chloe", "Dafydd", "Eleanor", "Farhan", "Grace", "Harpreet", "Isaac",
@@ -276,10 +286,60 @@ impl App {
         Ok(())
     }
 
+    /// The demo's staff, one of each role in every service's team, each with a new random
+    /// password (shown once, by whoever prints them): made if missing, or given a new password
+    /// if there. Their addresses are at `example.com`, which is reserved for examples, so no
+    /// real person's account is touched.
+    pub async fn prepare_demo_staff(&self) -> Result<Vec<(StaffMember, String)>, AppError> {
+        let operator = Caller {
+            actor: Actor::System,
+            role: Role::Admin,
+            api_key_id: None,
+        };
+        let mut teams: Vec<String> = self.services.iter().map(|s| s.team.clone()).collect();
+        teams.sort();
+        teams.dedup();
+        let mut staff = Vec::new();
+        for (email, name, role) in DEMO_STAFF {
+            let password = demo_password(&mut rand::rng());
+            let member = match self.staff_member_by_email(email).await? {
+                Some(member) if member.active => {
+                    self.set_password(&operator, member.id, &password).await?;
+                    member
+                }
+                Some(_) => continue,
+                None => {
+                    let new = NewStaffMember {
+                        email: email.into(),
+                        name: name.into(),
+                        role,
+                        teams: teams.clone(),
+                        password: Some(password.clone()),
+                    };
+                    self.add_staff(&operator, new).await?
+                }
+            };
+            staff.push((member, password));
+        }
+        Ok(staff)
+    }
+
     /// Whether the database holds no cases yet: demo data goes only into an empty one.
     pub async fn is_empty(&self) -> Result<bool, AppError> {
         Ok(self.count_cases(&Default::default()).await? == 0)
     }
+}
+
+/// Four groups of four, easy to read off a terminal and type: 19 characters.
+fn demo_password(rng: &mut impl Rng) -> String {
+    let mut password = String::with_capacity(19);
+    for i in 0..16 {
+        if i > 0 && i % 4 == 0 {
+            password.push('-');
+        }
+        password.push(char::from(*PASSWORD_CHARS.choose(rng).expect("characters")));
+    }
+    password
 }
 
 #[cfg(test)]
@@ -312,5 +372,14 @@ mod tests {
             );
             assert!(case.created_at <= now && case.created_at < case.sla_due_at);
         }
+    }
+
+    #[test]
+    fn demo_passwords_are_long_enough_and_differ() {
+        let mut rng = StdRng::seed_from_u64(1);
+        let (a, b) = (demo_password(&mut rng), demo_password(&mut rng));
+        assert_eq!(a.chars().count(), 19);
+        assert!(a.chars().count() >= crate::MIN_PASSWORD_CHARS);
+        assert_ne!(a, b);
     }
 }

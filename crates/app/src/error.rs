@@ -1,4 +1,5 @@
 use casework_domain::case::{Case, CaseError, Reference};
+use casework_domain::service::answers::FieldError;
 use casework_store::StoreError;
 
 /// Why a use case did not happen. The web crate maps each to one HTTP status and body.
@@ -17,6 +18,16 @@ pub enum AppError {
     IdempotencyMismatch,
     #[error("another case, {0}, already has this external reference")]
     DuplicateExternal(Reference),
+    /// Some of what was entered is missing or wrong (for use cases outside a case, such as
+    /// adding staff).
+    #[error("{}", describe(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("no member of staff {0}")]
+    StaffNotFound(i64),
+    #[error("only an admin may manage staff and teams")]
+    AdminOnly,
+    #[error("hashing a password failed: {0}")]
+    Hashing(String),
     #[error("the database is unavailable")]
     Unavailable(#[source] StoreError),
     #[error("internal error: {0}")]
@@ -32,4 +43,13 @@ impl From<StoreError> for AppError {
             other => Self::Internal(other),
         }
     }
+}
+
+/// `field: message` for each problem, for a person reading a terminal or a log.
+fn describe(fields: &[FieldError]) -> String {
+    let problems: Vec<String> = fields
+        .iter()
+        .map(|f| format!("{}: {}", f.field, f.message))
+        .collect();
+    problems.join("; ")
 }

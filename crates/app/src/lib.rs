@@ -12,6 +12,7 @@ pub mod demo;
 mod error;
 mod jobs;
 mod services;
+mod staff;
 
 use std::sync::Arc;
 
@@ -27,6 +28,9 @@ pub use config::{Feature, Features};
 pub use error::AppError;
 pub use jobs::JobOutcome;
 pub use services::{load_calendar, load_services};
+pub use staff::{
+    MIN_PASSWORD_CHARS, NewStaffMember, SIGN_IN_WINDOW, SetPasswordLink, SignIn, StaffMember,
+};
 
 pub use casework_domain as domain;
 pub use casework_store as store;

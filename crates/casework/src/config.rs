@@ -5,8 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{Context, anyhow};
+use axum::http::HeaderName;
 use casework_app::{App, Features, load_calendar, load_services};
 use casework_domain::service::ServiceCatalogue;
+use casework_web::WebConfig;
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Args)]
@@ -34,6 +36,15 @@ pub struct Config {
     /// The elements switched on: any of api, worktray, plan, messaging, intake, open311, or all.
     #[arg(long, env = "CASEWORK_FEATURES", default_value = "all", global = true)]
     pub features: String,
+    /// The address people reach Casework at, for the links it prints (such as a new member of
+    /// staff's link to set their password).
+    #[arg(
+        long,
+        env = "CASEWORK_BASE_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub base_url: String,
     /// `text` for people, `json` for a log collector.
     #[arg(
         long,
@@ -55,6 +66,38 @@ pub enum LogFormat {
 pub struct Listen {
     #[arg(long, env = "CASEWORK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+}
+
+/// How `serve` keeps staff signed in.
+#[derive(Debug, Clone, Args)]
+pub struct Sessions {
+    /// Mark the session cookie `Secure`, so that browsers send it over https only. Set this
+    /// whenever Casework is reached over https; without https a browser would not send it back.
+    #[arg(long, env = "CASEWORK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// A staff session ends after this many minutes without a request.
+    #[arg(
+        long,
+        env = "CASEWORK_SESSION_IDLE_MINUTES",
+        default_value_t = 480,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub session_idle_minutes: u32,
+    /// The header in which a proxy in front of Casework gives the client's address (such as
+    /// `X-Forwarded-For`; its last address is used). Set it only behind such a proxy, which
+    /// must set the header itself: failed sign-ins are limited by address.
+    #[arg(long, env = "CASEWORK_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<HeaderName>,
+}
+
+impl Sessions {
+    pub fn web_config(&self) -> WebConfig {
+        WebConfig {
+            secure_cookies: self.secure_cookies,
+            session_idle: time::Duration::minutes(i64::from(self.session_idle_minutes)),
+            client_ip_header: self.client_ip_header.clone(),
+        }
+    }
 }
 
 impl Config {

@@ -8,13 +8,14 @@ mod serve;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Context;
-use casework_app::load_services;
+use anyhow::{Context, bail};
+use casework_app::{App, Caller, NewStaffMember, StaffMember, load_services};
+use casework_domain::case::Actor;
 use casework_domain::service::Role;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, Listen, LogFormat};
+use crate::config::{Config, Listen, LogFormat, Sessions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,7 +36,10 @@ enum Command {
     Serve {
         #[command(flatten)]
         listen: Listen,
-        /// On an empty database, add demo cases and print an API key to try them with.
+        #[command(flatten)]
+        sessions: Sessions,
+        /// On an empty database, add demo cases; print an API key to try them with, and demo
+        /// staff to sign in as.
         #[arg(long)]
         demo: bool,
         /// Run no worker in this process (run `casework worker` elsewhere).
@@ -55,6 +59,11 @@ enum Command {
     Apikey {
         #[command(subcommand)]
         command: ApikeyCommand,
+    },
+    /// Manage staff: who may sign in, with which role, working which teams' cases.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Add made-up cases, for trying things out and for benchmarks.
     Seed {
@@ -82,6 +91,127 @@ enum ApikeyCommand {
         #[arg(long, default_value = "agent")]
         role: Role,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a member of staff. Without --password, print a one-time link for them to set their
+    /// own, which works for 24 hours.
+    Add {
+        /// The address they sign in with (in any case: it is kept in lower case).
+        #[arg(long)]
+        email: String,
+        /// Their name, as colleagues see it on cases.
+        #[arg(long)]
+        name: String,
+        /// agent (works their teams' cases), lead (also assigns across their teams and
+        /// bulk-updates) or admin (also manages staff and teams).
+        #[arg(long)]
+        role: Role,
+        /// A team whose cases they work, such as `waste`; give --team once for each.
+        #[arg(long = "team", value_name = "TEAM")]
+        teams: Vec<String>,
+        /// Their password (12 characters or more). It stays in the shell's history: the link
+        /// is safer.
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Print a new one-time link for a member of staff to set their password with (for a
+    /// forgotten password); an earlier link stops working.
+    Link {
+        #[arg(long)]
+        email: String,
+    },
+    /// Stop a member of staff signing in, and end their sessions.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Whoever runs the command acts as an admin: they hold the database.
+fn operator() -> Caller {
+    Caller {
+        actor: Actor::System,
+        role: Role::Admin,
+        api_key_id: None,
+    }
+}
+
+async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let app = config.app().await?;
+    match command {
+        UserCommand::Add {
+            email,
+            name,
+            role,
+            teams,
+            password,
+        } => {
+            let with_link = password.is_none();
+            let new = NewStaffMember {
+                email,
+                name,
+                role,
+                teams,
+                password,
+            };
+            let member = app.add_staff(&operator(), new).await?;
+            println!(
+                "Added {} <{}>, {} in {}.",
+                member.name,
+                member.email,
+                member.role,
+                teams_text(&member)
+            );
+            if with_link {
+                print_link(&app, config, &member).await?;
+            }
+        }
+        UserCommand::Link { email } => {
+            let member = active_member(&app, &email).await?;
+            print_link(&app, config, &member).await?;
+        }
+        UserCommand::Deactivate { email } => {
+            let member = active_member(&app, &email).await?;
+            app.deactivate_staff(&operator(), member.id).await?;
+            println!(
+                "{} <{}> can no longer sign in, and their sessions have ended.",
+                member.name, member.email
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn active_member(app: &App, email: &str) -> anyhow::Result<StaffMember> {
+    match app.staff_member_by_email(email).await? {
+        Some(member) if member.active => Ok(member),
+        Some(_) => bail!("{email} has been deactivated"),
+        None => bail!("there is no member of staff with the email address {email}"),
+    }
+}
+
+fn teams_text(member: &StaffMember) -> String {
+    match member.teams.as_slice() {
+        [] => "no team".to_owned(),
+        [team] => format!("team {team}"),
+        teams => format!("teams {}", teams.join(", ")),
+    }
+}
+
+async fn print_link(app: &App, config: &Config, member: &StaffMember) -> anyhow::Result<()> {
+    let link = app.create_set_password_link(&operator(), member.id).await?;
+    println!(
+        "Send {} this link to set their password. It works once, until {}:\n\n  {}/staff/set-password/{}\n",
+        member.name,
+        link.expires_at
+            .format(&time::format_description::well_known::Rfc2822)
+            .context("formatting the expiry time")?,
+        config.base_url.trim_end_matches('/'),
+        link.token
+    );
+    Ok(())
 }
 
 fn init_logging(format: LogFormat) {
@@ -114,9 +244,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve {
             listen,
+            sessions,
             demo,
             no_worker,
-        } => serve::serve(&config, listen.listen, demo, !no_worker).await?,
+        } => serve::serve(&config, listen.listen, &sessions, demo, !no_worker).await?,
         Command::Worker => serve::worker(&config).await?,
         Command::Migrate => {
             config.app().await?;
@@ -134,6 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             println!("Send it as `Authorization: Bearer KEY`. It is shown only this once.");
         }
+        Command::User { command } => user(&config, command).await?,
         Command::Seed { cases, seed } => {
             let app = config.app().await?;
             let bar = ProgressBar::new(cases).with_style(

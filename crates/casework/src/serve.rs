@@ -3,12 +3,12 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use casework_app::App;
+use casework_app::{App, Feature};
 use casework_domain::service::Role;
 use casework_worker::{Worker, WorkerConfig};
 use tokio::sync::watch;
 
-use crate::config::Config;
+use crate::config::{Config, Sessions};
 
 /// How many demo cases `serve --demo` adds to an empty database.
 const DEMO_CASES: u64 = 300;
@@ -16,6 +16,7 @@ const DEMO_CASES: u64 = 300;
 pub async fn serve(
     config: &Config,
     listen: SocketAddr,
+    sessions: &Sessions,
     demo: bool,
     with_worker: bool,
 ) -> anyhow::Result<()> {
@@ -33,10 +34,15 @@ pub async fn serve(
         "Casework is serving {} services at {url}",
         app.services().len()
     );
-    axum::serve(listener, casework_web::router(app))
-        .with_graceful_shutdown(shutdown_signal(stop))
-        .await
-        .context("the server stopped with an error")?;
+    // With the connection's address, which limits failed sign-ins when no proxy gives it.
+    let router = casework_web::router_with(app, &sessions.web_config());
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal(stop))
+    .await
+    .context("the server stopped with an error")?;
     if let Some(worker) = worker {
         worker.await.context("the worker did not stop cleanly")?;
     }
@@ -93,13 +99,28 @@ async fn shutdown_signal(stop: watch::Sender<bool>) {
     let _ = stop.send(true);
 }
 
-/// Fills an empty database with demo cases, and prints a key to try the API with.
+/// Fills an empty database with demo cases, and prints a key to try the API with and the
+/// demo staff to sign in as.
 async fn prepare_demo(app: &App, url: &str) -> anyhow::Result<()> {
     if app.is_empty().await? {
         app.seed_demo(DEMO_CASES).await?;
         println!("Added {DEMO_CASES} demo cases.");
     } else {
         println!("The database already has cases; no demo cases added.");
+    }
+    if app.features().is_on(Feature::Worktray) {
+        let staff = app.prepare_demo_staff().await?;
+        println!(
+            "Sign in at {url}/staff/sign-in as one of the demo staff (each `serve --demo` gives \
+             them new passwords):\n"
+        );
+        for (member, password) in staff {
+            println!(
+                "  {:<20} password: {password}   ({})",
+                member.email, member.role
+            );
+        }
+        println!();
     }
     let key = app.create_api_key("demo", Role::Lead).await?;
     println!(

@@ -148,12 +148,17 @@ async fn serve_demo_answers_with_demo_cases() {
             .unwrap(),
     );
     let stdout = BufReader::new(server.0.stdout.take().unwrap());
-    let (mut key, mut url) = (None, None);
+    let (mut key, mut url, mut staff) = (None, None, Vec::new());
     for line in stdout.lines() {
         let line = line.unwrap();
         let line = line.trim();
         if line.starts_with("cw_") {
             key = Some(line.to_owned());
+        }
+        // "agent@example.com    password: abcd-efgh-jkmn-pqrs   (agent)"
+        if let Some((email, rest)) = line.split_once(" password: ") {
+            let password = rest.split_whitespace().next().unwrap();
+            staff.push((email.trim().to_owned(), password.to_owned()));
         }
         if let Some(at) = line.strip_prefix("Casework is serving 4 services at ") {
             url = Some(at.to_owned());
@@ -191,4 +196,92 @@ async fn serve_demo_answers_with_demo_cases() {
         "demo cases span the services: {services:?}"
     );
     assert!(cases.iter().any(|c| c["open"] == false) && cases.iter().any(|c| c["open"] == true));
+
+    // A newcomer signs in with the printed details.
+    let emails: Vec<&str> = staff.iter().map(|(email, _)| email.as_str()).collect();
+    assert_eq!(
+        emails,
+        ["agent@example.com", "lead@example.com", "admin@example.com"]
+    );
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    for (email, password) in &staff {
+        let form = format!("email={}&password={password}", email.replace('@', "%40"));
+        let signed_in = browser
+            .post(format!("{url}/staff/sign-in"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 303, "{email}");
+        assert_eq!(signed_in.headers()["location"], "/staff");
+    }
+}
+
+#[test]
+fn user_add_prints_a_one_time_link_and_deactivate_stops_sign_in() {
+    let database = TestDatabase::sqlite();
+    let output = casework(&database)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "Jo@Example.com",
+            "--name",
+            "Jo Bloggs",
+            "--role",
+            "lead",
+            "--team",
+            "waste",
+            "--team",
+            "repairs",
+        ])
+        .env("CASEWORK_BASE_URL", "https://casework.example.gov.uk/")
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(
+        printed.contains("Added Jo Bloggs <jo@example.com>, lead in teams repairs, waste."),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("https://casework.example.gov.uk/staff/set-password/"),
+        "{printed}"
+    );
+
+    let output = casework(&database)
+        .args([
+            "user",
+            "add",
+            "--email",
+            "kim@example.com",
+            "--name",
+            "Kim",
+            "--role",
+            "agent",
+        ])
+        .args(["--team", "parks", "--password", "short"])
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert!(!output.status.success());
+    assert!(printed.contains("There is no team \"parks\""), "{printed}");
+    assert!(printed.contains("12 characters"), "{printed}");
+
+    let output = casework(&database)
+        .args(["user", "deactivate", "--email", "jo@example.com"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let output = casework(&database)
+        .args(["user", "link", "--email", "jo@example.com"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(text(&output).contains("deactivated"), "{}", text(&output));
 }

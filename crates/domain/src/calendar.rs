@@ -143,7 +143,13 @@ const BST: UtcOffset = offset!(+1);
 
 /// The date in the UK (Europe/London) at the instant `now`.
 pub fn uk_date(now: OffsetDateTime) -> Date {
-    now.to_offset(uk_offset(now)).date()
+    uk_time(now).date()
+}
+
+/// The instant `now` as UK local time (GMT or BST), for showing staff and residents the time
+/// on their own clocks.
+pub fn uk_time(now: OffsetDateTime) -> OffsetDateTime {
+    now.to_offset(uk_offset(now))
 }
 
 /// The last second (23:59:59) of `day` in UK local time, in UTC. SLA due times are the end of the
@@ -382,6 +388,15 @@ mod tests {
         assert_eq!(uk_offset(datetime!(2026-03-29 01:00 UTC)), BST);
         assert_eq!(uk_offset(datetime!(2026-10-25 00:59:59 UTC)), BST);
         assert_eq!(uk_offset(datetime!(2026-10-25 01:00 UTC)), GMT);
+    }
+
+    #[test]
+    fn uk_time_is_the_same_instant_on_uk_clocks() {
+        let summer = uk_time(datetime!(2026-07-01 14:15 UTC));
+        assert_eq!(summer, datetime!(2026-07-01 14:15 UTC));
+        assert_eq!((summer.hour(), summer.offset()), (15, BST));
+        let winter = uk_time(datetime!(2026-12-07 14:15 +01:00));
+        assert_eq!((winter.hour(), winter.offset()), (13, GMT));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Persistence for Casework on SQLite (the embedded default) and PostgreSQL (what a council
-//! deploys): migrations, the queries behind the worktray and the API, and the job queue.
+//! deploys): migrations, the queries behind the worktray and the API, the job queue, and staff
+//! with their teams, sessions and sign-in records.
 //!
 //! This is the only crate that speaks SQL. It knows the domain's records but none of its rules:
 //! it must not depend on the app, web or worker crates, and it never decides anything a case
@@ -158,6 +159,51 @@ pub struct CasePage {
     pub next: Option<Cursor>,
 }
 
+/// A team of staff, whose cases its members work. A service names the team its cases go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Team {
+    /// A short code such as `waste`, as service definitions name it.
+    pub code: String,
+    pub name: String,
+}
+
+/// A member of staff as stored, with their password hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// The codes of their teams, in order.
+    pub teams: Vec<String>,
+    /// `None` until they set a password.
+    pub password_hash: Option<String>,
+    pub active: bool,
+    pub created_at: OffsetDateTime,
+    pub deactivated_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStaff {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub teams: Vec<String>,
+    pub password_hash: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A signed-in session, as the web crate's session store keeps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// A hash of the session's id: the id itself is only in the staff member's cookie.
+    pub id: String,
+    /// Whose session it is, so that all of someone's sessions can be ended at once.
+    pub staff_id: Option<i64>,
+    pub data: serde_json::Value,
+    pub expires_at: OffsetDateTime,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The case changed since the caller read it; here it is as it is now.
@@ -174,6 +220,9 @@ pub enum StoreError {
     /// Another case already carries this external reference.
     #[error("the external reference is already used by {0}")]
     DuplicateExternal(Reference),
+    /// A record with this unique value (a team's code, a member of staff's email) exists.
+    #[error("{0} is already taken")]
+    Taken(&'static str),
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
     #[error("database error: {0}")]
@@ -262,4 +311,72 @@ pub trait Store: Send + Sync + 'static {
     async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>>;
     /// Stops a key working from now on; revoking a revoked key keeps its first revocation.
     async fn revoke_api_key(&self, id: i64, now: OffsetDateTime) -> Result<()>;
+
+    /// Every team, by code.
+    async fn teams(&self) -> Result<Vec<Team>>;
+    /// Adds a team; a code already used is [`StoreError::Taken`].
+    async fn insert_team(&self, team: &Team) -> Result<Team>;
+    /// Adds those of `teams` whose codes are not used yet, and leaves the others as they are.
+    async fn ensure_teams(&self, teams: &[Team]) -> Result<()>;
+
+    /// Adds a member of staff with their teams, in one transaction. An email address already
+    /// used, in any case, is [`StoreError::Taken`].
+    async fn insert_staff(&self, staff: &NewStaff) -> Result<Staff>;
+    async fn staff_by_id(&self, id: i64) -> Result<Option<Staff>>;
+    /// The member of staff with this email address, in any case.
+    async fn staff_by_email(&self, email: &str) -> Result<Option<Staff>>;
+    /// Everyone, active or not, by name.
+    async fn list_staff(&self) -> Result<Vec<Staff>>;
+    async fn set_staff_password(&self, id: i64, password_hash: &str) -> Result<()>;
+    /// Stops a member of staff signing in from now on; deactivating again keeps the first time.
+    async fn deactivate_staff(&self, id: i64, now: OffsetDateTime) -> Result<()>;
+    /// Ends every session of a member of staff.
+    async fn delete_staff_sessions(&self, staff_id: i64) -> Result<()>;
+
+    /// Stores a new session. Returns `false`, storing nothing, if its id is taken.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<bool>;
+    /// Saves a session that exists. One that has been deleted meanwhile (signed out, or ended
+    /// with all of its staff member's sessions) stays deleted.
+    async fn update_session(&self, session: &SessionRecord) -> Result<()>;
+    /// The session with this id, unless it expired by `now`.
+    async fn session(&self, id: &str, now: OffsetDateTime) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, id: &str) -> Result<()>;
+    async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<()>;
+
+    /// Counts a failed sign-in against each key, and forgets failures from before
+    /// `forget_before`.
+    async fn record_sign_in_failure(
+        &self,
+        keys: &[String],
+        at: OffsetDateTime,
+        forget_before: OffsetDateTime,
+    ) -> Result<()>;
+    /// How many failed sign-ins were counted against `key` since `since`.
+    async fn sign_in_failures(&self, key: &str, since: OffsetDateTime) -> Result<i64>;
+    async fn clear_sign_in_failures(&self, key: &str) -> Result<()>;
+
+    /// Stores a one-time set-password token by its hash, in place of any earlier one for the
+    /// same member of staff, and forgets tokens expired by `now`.
+    async fn insert_set_password_token(
+        &self,
+        staff_id: i64,
+        hash: &str,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<()>;
+    /// Whose token this is, if it has not expired or been used.
+    async fn set_password_token_staff(
+        &self,
+        hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<i64>>;
+    /// Uses a token: sets its member of staff's password and spends the token, in one
+    /// transaction. Returns whose password it set, or `None` for a token that is unknown,
+    /// spent, expired or whose member of staff was deactivated.
+    async fn set_password_with_token(
+        &self,
+        hash: &str,
+        password_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<i64>>;
 }

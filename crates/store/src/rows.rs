@@ -8,7 +8,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use crate::db_time::DbTime;
-use crate::{ApiKey, Event, FailedJob, Job, StoreError};
+use crate::{ApiKey, Event, FailedJob, Job, SessionRecord, Staff, StoreError};
 
 /// The columns of `cases` that make a [`Case`], in [`CaseRow`]'s order; a macro so that it can be
 /// `concat!`-ed into static SQL.
@@ -202,5 +202,65 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             created_at: row.created_at.get(),
             revoked_at: row.revoked_at.map(DbTime::get),
         })
+    }
+}
+
+/// The columns of `staff` that make a [`StaffRow`], in its order.
+macro_rules! staff_columns {
+    () => {
+        "id, email, name, role, password_hash, active, created_at, deactivated_at"
+    };
+}
+pub(crate) use staff_columns;
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct StaffRow {
+    pub(crate) id: i64,
+    email: String,
+    name: String,
+    role: String,
+    password_hash: Option<String>,
+    active: bool,
+    created_at: DbTime,
+    deactivated_at: Option<DbTime>,
+}
+
+impl StaffRow {
+    /// The member of staff, with the codes of their teams.
+    pub(crate) fn with_teams(self, teams: Vec<String>) -> Result<Staff, StoreError> {
+        let role = self
+            .role
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("staff {}: {e}", self.id)))?;
+        Ok(Staff {
+            id: self.id,
+            email: self.email,
+            name: self.name,
+            role,
+            teams,
+            password_hash: self.password_hash,
+            active: self.active,
+            created_at: self.created_at.get(),
+            deactivated_at: self.deactivated_at.map(DbTime::get),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    id: String,
+    staff_id: Option<i64>,
+    data: Json<Value>,
+    expires_at: DbTime,
+}
+
+impl From<SessionRow> for SessionRecord {
+    fn from(row: SessionRow) -> Self {
+        SessionRecord {
+            id: row.id,
+            staff_id: row.staff_id,
+            data: row.data.0,
+            expires_at: row.expires_at.get(),
+        }
     }
 }

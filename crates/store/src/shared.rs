@@ -129,7 +129,8 @@ macro_rules! impl_store {
             use super::$store;
             use $crate::db_time::DbTime;
             use $crate::rows::{
-                ApiKeyRow, CaseRow, EventRow, FailedJobRow, JobRow, case_columns,
+                ApiKeyRow, CaseRow, EventRow, FailedJobRow, JobRow, SessionRow, StaffRow,
+                case_columns, staff_columns,
             };
             use $crate::shared::{
                 Backend, Keyset, MAX_PARAMS, NEW_CASE_COLUMNS, NEW_CASE_PARAMS, created_event,
@@ -137,7 +138,8 @@ macro_rules! impl_store {
             };
             use $crate::{
                 ApiKey, Assignee, CaseFilter, CasePage, CaseQuery, Cursor, Event,
-                FailedJob, IdempotencyClaim, Job, NewJob, Result, Store, StoreError,
+                FailedJob, IdempotencyClaim, Job, NewJob, NewStaff, Result, SessionRecord, Staff,
+                Store, StoreError, Team,
             };
 
             type Db = <$store as Backend>::Db;
@@ -456,6 +458,347 @@ macro_rules! impl_store {
                         _ => Ok(()),
                     }
                 }
+
+                async fn teams(&self) -> Result<Vec<Team>> {
+                    let rows: Vec<(String, String)> =
+                        sqlx::query_as("SELECT code, name FROM teams ORDER BY code")
+                            .fetch_all(self.reader())
+                            .await?;
+                    Ok(rows.into_iter().map(|(code, name)| Team { code, name }).collect())
+                }
+
+                async fn insert_team(&self, team: &Team) -> Result<Team> {
+                    let inserted: Option<(String, String)> = sqlx::query_as(
+                        "INSERT INTO teams (code, name) VALUES ($1, $2) \
+                         ON CONFLICT (code) DO NOTHING RETURNING code, name",
+                    )
+                    .bind(team.code.as_str())
+                    .bind(team.name.as_str())
+                    .fetch_optional(self.writer())
+                    .await?;
+                    let (code, name) = inserted.ok_or(StoreError::Taken("the team code"))?;
+                    Ok(Team { code, name })
+                }
+
+                async fn ensure_teams(&self, teams: &[Team]) -> Result<()> {
+                    if teams.is_empty() {
+                        return Ok(());
+                    }
+                    let mut sql = QueryBuilder::new("INSERT INTO teams (code, name) ");
+                    sql.push_values(teams, |mut row, team| {
+                        row.push_bind(team.code.as_str()).push_bind(team.name.as_str());
+                    });
+                    sql.push(" ON CONFLICT (code) DO NOTHING");
+                    sql.build().execute(self.writer()).await?;
+                    Ok(())
+                }
+
+                async fn insert_staff(&self, staff: &NewStaff) -> Result<Staff> {
+                    let mut tx = self.begin_write().await?;
+                    // No conflict target: the one unique index that can conflict is on
+                    // lower(email), which neither database lets an upsert name simply.
+                    let inserted: Option<StaffRow> = sqlx::query_as(concat!(
+                        "INSERT INTO staff (email, name, role, password_hash, active, created_at) ",
+                        "VALUES ($1, $2, $3, $4, TRUE, $5) ON CONFLICT DO NOTHING RETURNING ",
+                        staff_columns!()
+                    ))
+                    .bind(staff.email.as_str())
+                    .bind(staff.name.as_str())
+                    .bind(staff.role.as_str())
+                    .bind(staff.password_hash.as_deref())
+                    .bind(DbTime::from(staff.created_at))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let row = inserted.ok_or(StoreError::Taken("the email address"))?;
+                    let mut teams = staff.teams.clone();
+                    teams.sort();
+                    teams.dedup();
+                    if !teams.is_empty() {
+                        let mut sql =
+                            QueryBuilder::new("INSERT INTO staff_teams (staff_id, team_code) ");
+                        sql.push_values(&teams, |mut values, team| {
+                            values.push_bind(row.id).push_bind(team.as_str());
+                        });
+                        sql.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    row.with_teams(teams)
+                }
+
+                async fn staff_by_id(&self, id: i64) -> Result<Option<Staff>> {
+                    let row = sqlx::query_as::<_, StaffRow>(concat!(
+                        "SELECT ",
+                        staff_columns!(),
+                        " FROM staff WHERE id = $1"
+                    ))
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                    with_teams(self.reader(), row).await
+                }
+
+                async fn staff_by_email(&self, email: &str) -> Result<Option<Staff>> {
+                    let row = sqlx::query_as::<_, StaffRow>(concat!(
+                        "SELECT ",
+                        staff_columns!(),
+                        " FROM staff WHERE lower(email) = lower($1)"
+                    ))
+                    .bind(email)
+                    .fetch_optional(self.reader())
+                    .await?;
+                    with_teams(self.reader(), row).await
+                }
+
+                async fn list_staff(&self) -> Result<Vec<Staff>> {
+                    let rows = sqlx::query_as::<_, StaffRow>(concat!(
+                        "SELECT ",
+                        staff_columns!(),
+                        " FROM staff ORDER BY name, id"
+                    ))
+                    .fetch_all(self.reader())
+                    .await?;
+                    let memberships: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT staff_id, team_code FROM staff_teams ORDER BY staff_id, team_code",
+                    )
+                    .fetch_all(self.reader())
+                    .await?;
+                    let mut teams = std::collections::HashMap::<i64, Vec<String>>::new();
+                    for (staff_id, team) in memberships {
+                        teams.entry(staff_id).or_default().push(team);
+                    }
+                    rows.into_iter()
+                        .map(|row| {
+                            let own = teams.remove(&row.id).unwrap_or_default();
+                            row.with_teams(own)
+                        })
+                        .collect()
+                }
+
+                async fn set_staff_password(&self, id: i64, password_hash: &str) -> Result<()> {
+                    let updated = sqlx::query("UPDATE staff SET password_hash = $2 WHERE id = $1")
+                        .bind(id)
+                        .bind(password_hash)
+                        .execute(self.writer())
+                        .await?;
+                    match updated.rows_affected() {
+                        0 => Err(StoreError::NotFound),
+                        _ => Ok(()),
+                    }
+                }
+
+                async fn deactivate_staff(&self, id: i64, now: OffsetDateTime) -> Result<()> {
+                    let updated = sqlx::query(
+                        "UPDATE staff SET active = FALSE, \
+                         deactivated_at = COALESCE(deactivated_at, $2) WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(DbTime::from(now))
+                    .execute(self.writer())
+                    .await?;
+                    match updated.rows_affected() {
+                        0 => Err(StoreError::NotFound),
+                        _ => Ok(()),
+                    }
+                }
+
+                async fn delete_staff_sessions(&self, staff_id: i64) -> Result<()> {
+                    sqlx::query("DELETE FROM sessions WHERE staff_id = $1")
+                        .bind(staff_id)
+                        .execute(self.writer())
+                        .await?;
+                    Ok(())
+                }
+
+                async fn insert_session(&self, session: &SessionRecord) -> Result<bool> {
+                    let inserted = sqlx::query(
+                        "INSERT INTO sessions (id, staff_id, data, expires_at) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+                    )
+                    .bind(session.id.as_str())
+                    .bind(session.staff_id)
+                    .bind(Json(&session.data))
+                    .bind(DbTime::from(session.expires_at))
+                    .execute(self.writer())
+                    .await?;
+                    Ok(inserted.rows_affected() == 1)
+                }
+
+                async fn update_session(&self, session: &SessionRecord) -> Result<()> {
+                    sqlx::query(
+                        "UPDATE sessions SET staff_id = $2, data = $3, expires_at = $4 \
+                         WHERE id = $1",
+                    )
+                    .bind(session.id.as_str())
+                    .bind(session.staff_id)
+                    .bind(Json(&session.data))
+                    .bind(DbTime::from(session.expires_at))
+                    .execute(self.writer())
+                    .await?;
+                    Ok(())
+                }
+
+                async fn session(
+                    &self,
+                    id: &str,
+                    now: OffsetDateTime,
+                ) -> Result<Option<SessionRecord>> {
+                    Ok(sqlx::query_as::<_, SessionRow>(
+                        "SELECT id, staff_id, data, expires_at FROM sessions \
+                         WHERE id = $1 AND expires_at > $2",
+                    )
+                    .bind(id)
+                    .bind(DbTime::from(now))
+                    .fetch_optional(self.reader())
+                    .await?
+                    .map(SessionRecord::from))
+                }
+
+                async fn delete_session(&self, id: &str) -> Result<()> {
+                    sqlx::query("DELETE FROM sessions WHERE id = $1")
+                        .bind(id)
+                        .execute(self.writer())
+                        .await?;
+                    Ok(())
+                }
+
+                async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<()> {
+                    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                        .bind(DbTime::from(now))
+                        .execute(self.writer())
+                        .await?;
+                    Ok(())
+                }
+
+                async fn record_sign_in_failure(
+                    &self,
+                    keys: &[String],
+                    at: OffsetDateTime,
+                    forget_before: OffsetDateTime,
+                ) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+                        .bind(DbTime::from(forget_before))
+                        .execute(&mut *tx)
+                        .await?;
+                    if !keys.is_empty() {
+                        let mut sql = QueryBuilder::new("INSERT INTO sign_in_failures (key, at) ");
+                        sql.push_values(keys, |mut row, key| {
+                            row.push_bind(key.as_str()).push_bind(DbTime::from(at));
+                        });
+                        sql.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn sign_in_failures(&self, key: &str, since: OffsetDateTime) -> Result<i64> {
+                    Ok(sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM sign_in_failures WHERE key = $1 AND at >= $2",
+                    )
+                    .bind(key)
+                    .bind(DbTime::from(since))
+                    .fetch_one(self.reader())
+                    .await?)
+                }
+
+                async fn clear_sign_in_failures(&self, key: &str) -> Result<()> {
+                    sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
+                        .bind(key)
+                        .execute(self.writer())
+                        .await?;
+                    Ok(())
+                }
+
+                async fn insert_set_password_token(
+                    &self,
+                    staff_id: i64,
+                    hash: &str,
+                    expires_at: OffsetDateTime,
+                    now: OffsetDateTime,
+                ) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "DELETE FROM set_password_tokens WHERE staff_id = $1 OR expires_at <= $2",
+                    )
+                    .bind(staff_id)
+                    .bind(DbTime::from(now))
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO set_password_tokens (hash, staff_id, expires_at) \
+                         VALUES ($1, $2, $3)",
+                    )
+                    .bind(hash)
+                    .bind(staff_id)
+                    .bind(DbTime::from(expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn set_password_token_staff(
+                    &self,
+                    hash: &str,
+                    now: OffsetDateTime,
+                ) -> Result<Option<i64>> {
+                    Ok(sqlx::query_scalar(
+                        "SELECT t.staff_id FROM set_password_tokens t \
+                         JOIN staff s ON s.id = t.staff_id \
+                         WHERE t.hash = $1 AND t.expires_at > $2 AND s.active",
+                    )
+                    .bind(hash)
+                    .bind(DbTime::from(now))
+                    .fetch_optional(self.reader())
+                    .await?)
+                }
+
+                async fn set_password_with_token(
+                    &self,
+                    hash: &str,
+                    password_hash: &str,
+                    now: OffsetDateTime,
+                ) -> Result<Option<i64>> {
+                    let mut tx = self.begin_write().await?;
+                    let staff_id: Option<i64> = sqlx::query_scalar(
+                        "DELETE FROM set_password_tokens WHERE hash = $1 AND expires_at > $2 \
+                         RETURNING staff_id",
+                    )
+                    .bind(hash)
+                    .bind(DbTime::from(now))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(staff_id) = staff_id else {
+                        return Ok(None);
+                    };
+                    let updated = sqlx::query(
+                        "UPDATE staff SET password_hash = $2 WHERE id = $1 AND active",
+                    )
+                    .bind(staff_id)
+                    .bind(password_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                    // Spent either way: a deactivated member of staff's link is no use to keep.
+                    tx.commit().await?;
+                    Ok((updated.rows_affected() == 1).then_some(staff_id))
+                }
+            }
+
+            /// The member of staff in `row`, with their teams.
+            async fn with_teams<'e>(
+                executor: impl sqlx::Executor<'e, Database = Db>,
+                row: Option<StaffRow>,
+            ) -> Result<Option<Staff>> {
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let teams: Vec<String> = sqlx::query_scalar(
+                    "SELECT team_code FROM staff_teams WHERE staff_id = $1 ORDER BY team_code",
+                )
+                .bind(row.id)
+                .fetch_all(executor)
+                .await?;
+                row.with_teams(teams).map(Some)
             }
 
             async fn case_row<'e>(

@@ -156,6 +156,13 @@ impl From<AppError> for ApiError {
                 "conflict",
                 format!("Case {reference} already has this external reference"),
             ),
+            AppError::Invalid(fields) => Self::invalid(fields),
+            AppError::StaffNotFound(id) => Self::not_found(format!("No member of staff {id}")),
+            e @ AppError::AdminOnly => Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            AppError::Hashing(message) => {
+                tracing::error!(error = message, "password hashing failed");
+                internal()
+            }
             AppError::Unavailable(source) => {
                 tracing::error!(error = %source, "the database is unavailable");
                 Self::new(

@@ -1,21 +1,28 @@
 //! Casework over HTTP: routes, extractors and representations (the JSON API with its OpenAPI
-//! document, and the operational endpoints). Handlers are thin: parse the request, call one
-//! `casework_app::App` function, render the answer.
+//! document, the staff pages with signing in, and the operational endpoints). Handlers are
+//! thin: parse the request, call one `casework_app::App` function, render the answer.
 //!
 //! This crate must not speak SQL or hold business rules: those live in the store and the
 //! domain, reached only through the app crate.
 
 mod api;
+mod assets;
+pub mod auth;
 mod error;
+mod pages;
+mod sessions;
+mod sign_in;
 
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::get;
+use axum::{Extension, Router};
 use casework_app::{App, Feature};
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::csrf::{CsrfLayer, ProtectionError};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -23,18 +30,52 @@ use tower_http::trace::TraceLayer;
 pub use api::openapi;
 pub use error::ApiError;
 
+/// How the web layer is set up, beyond the app itself.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark the session cookie `Secure`: on whenever Casework is reached over https.
+    pub secure_cookies: bool,
+    /// A staff session ends after this long without a request.
+    pub session_idle: time::Duration,
+    /// The header in which a trusted proxy in front of Casework gives the client's address
+    /// (such as `X-Forwarded-For`), for limiting failed sign-ins by address. Without one, the
+    /// address is the connection's.
+    pub client_ip_header: Option<HeaderName>,
+}
+
+impl Default for WebConfig {
+    /// Local http: cookies without `Secure` (a browser would not send them back over http),
+    /// sessions ending after a working day without use, no proxy.
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_idle: time::Duration::hours(8),
+            client_ip_header: None,
+        }
+    }
+}
+
 /// The largest request body accepted, in bytes.
 const BODY_LIMIT: usize = 1024 * 1024;
 /// A request still running after this long is answered with 408 rather than left hanging.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Every route Casework serves, for the elements switched on.
+/// Every route Casework serves, for the elements switched on, set up for local http.
 pub fn router(app: App) -> Router {
+    router_with(app, &WebConfig::default())
+}
+
+/// Every route Casework serves, for the elements switched on.
+pub fn router_with(app: App, config: &WebConfig) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz));
+        .route("/readyz", get(readyz))
+        .merge(assets::router());
     if app.features().is_on(Feature::Api) {
         router = router.merge(api::router());
+    }
+    if app.features().is_on(Feature::Worktray) {
+        router = router.merge(staff(&app, config));
     }
     router
         .with_state(app)
@@ -45,6 +86,25 @@ pub fn router(app: App) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(error::panic_response))
+}
+
+/// The staff pages: inside the session layer, which finds the signed-in member of staff, and a
+/// CSRF check on every form (a POST whose `Sec-Fetch-Site` or `Origin` shows another site is
+/// refused before it reaches a handler or the session).
+fn staff(app: &App, config: &WebConfig) -> Router<App> {
+    Router::new()
+        .merge(sign_in::router())
+        .merge(pages::router())
+        .layer(auth::layer(app, config))
+        .layer(Extension(auth::ClientIpHeader(
+            config.client_ip_header.clone(),
+        )))
+        .layer(
+            CsrfLayer::new().with_rejection_response(|error: ProtectionError| {
+                tracing::warn!(%error, "refused a form sent from another site");
+                auth::Forbidden::cross_site().into_response()
+            }),
+        )
 }
 
 /// The process is up.

@@ -1,0 +1,135 @@
+//! The staff pages: the worktray and the case page, rendered on the server in the GOV.UK and
+//! MOJ design systems. Every page works without JavaScript, and every form is a plain GET or
+//! POST. Handlers are thin: parse the request, call one `App` function, render a template.
+
+mod case;
+mod format;
+mod worktray;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::http::header::CACHE_CONTROL;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::map_response;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use casework_app::{App, AppError, StaffMember};
+
+use crate::assets;
+
+pub(crate) fn router() -> Router<App> {
+    Router::new()
+        .route("/staff", get(worktray::show))
+        .route("/staff/cases/{reference}", get(case::show))
+        .route(
+            "/staff/cases/{reference}/transition",
+            post(case::transition),
+        )
+        .route("/staff/cases/{reference}/assignment", post(case::assign))
+        .route("/staff/cases/{reference}/notes", post(case::add_note))
+        .route(
+            "/staff/cases/{reference}/answers",
+            post(case::change_answers),
+        )
+        .layer(map_response(not_stored))
+}
+
+/// The pages show residents' personal details: no browser or proxy may keep a copy, for the
+/// next person at a shared computer to find with the back button.
+async fn not_stored(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// What the layout around every page needs.
+pub(crate) struct Chrome {
+    /// The page's own title; the layout adds "– Casework", and "Error:" when `has_errors`.
+    pub title: String,
+    /// The signed-in member of staff's name.
+    pub user: Option<String>,
+    pub has_errors: bool,
+    /// Wide pages (the worktray's table) use the whole window rather than the usual column.
+    pub wide: bool,
+    pub assets: &'static str,
+}
+
+impl Chrome {
+    fn new(title: impl Into<String>, member: Option<&StaffMember>) -> Self {
+        Self {
+            title: title.into(),
+            user: member.map(|m| m.name.clone()),
+            has_errors: false,
+            wide: false,
+            assets: assets::PREFIX,
+        }
+    }
+}
+
+/// One entry in a GOV.UK error summary, linking to the field it is about where there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ErrorItem {
+    pub text: String,
+    pub href: Option<String>,
+}
+
+/// A page that cannot be shown, answered with a GOV.UK error page. The cause of a failure on our
+/// side goes to the log, never to the page.
+#[derive(Debug)]
+pub(crate) enum PageError {
+    NotFound(String),
+    Unavailable,
+    Internal,
+}
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::CaseNotFound(reference) => {
+                Self::NotFound(format!("There is no case {reference}."))
+            }
+            AppError::Unavailable(source) => {
+                tracing::error!(error = %source, "the database is unavailable");
+                Self::Unavailable
+            }
+            other => {
+                tracing::error!(error = %other, "a page failed");
+                Self::Internal
+            }
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    page: Chrome,
+    heading: &'static str,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match self {
+            Self::NotFound(message) => (StatusCode::NOT_FOUND, "Page not found", message),
+            Self::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sorry, the service is unavailable",
+                "Try again in a few minutes.".to_owned(),
+            ),
+            Self::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service",
+                "Try again later. The problem has been logged.".to_owned(),
+            ),
+        };
+        let page = ErrorPage {
+            page: Chrome::new(heading, None),
+            heading,
+            message,
+        };
+        (status, page).into_response()
+    }
+}

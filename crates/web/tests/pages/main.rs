@@ -1,0 +1,8 @@
+//! The staff pages, end to end: the real server on a random port, on SQLite and on PostgreSQL,
+//! signed in through the sign-in page, read as HTML.
+
+mod helpers;
+
+mod assets;
+mod case;
+mod worktray;

@@ -1,0 +1,196 @@
+use std::collections::BTreeSet;
+
+use casework_app::domain::case::Case;
+use casework_app::domain::service::Role;
+use reqwest::header::LOCATION;
+use time::Duration;
+use time::macros::datetime;
+
+use casework_store::testing::TestDatabase;
+
+use crate::helpers::{Browser, MONDAY, TestApp, spawn_app_with, system};
+use crate::on_both_databases;
+
+const AGENT: &str = "agent@example.com";
+
+/// Three missed bins an hour apart: Amira's assigned to the agent, Ben's unassigned, Chloe's
+/// collected (closed).
+async fn some_cases(app: &TestApp) -> [Case; 3] {
+    let amira = app.report("Amira Khan").await;
+    app.set_now(MONDAY + Duration::hours(1));
+    let ben = app.report("Ben Okafor").await;
+    app.set_now(MONDAY + Duration::hours(2));
+    let chloe = app.report("Chloe Davies").await;
+    let amira = app
+        .app
+        .assign_case(&system(), amira.reference, 1, None, Some(AGENT.to_owned()))
+        .await
+        .unwrap();
+    let chloe = app
+        .app
+        .transition_case(
+            &system(),
+            chloe.reference,
+            1,
+            "collect",
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+    [amira, ben, chloe]
+}
+
+fn reference(case: &Case) -> String {
+    case.reference.to_string()
+}
+
+async fn references(browser: &Browser, path: &str) -> Vec<String> {
+    browser.page(path).await.references()
+}
+
+/// A council that keeps its own case system switches the worktray off: its pages are gone.
+#[tokio::test]
+async fn the_worktray_can_be_switched_off() {
+    let features = "api,plan".parse().unwrap();
+    let app = spawn_app_with(TestDatabase::sqlite(), features).await;
+    for path in ["/staff", "/staff/cases/CW-000001"] {
+        let response = reqwest::get(format!("{}{path}", app.address))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+}
+
+on_both_databases! {
+    async fn a_signed_out_visitor_is_sent_to_sign_in(app: TestApp) {
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!("{}/staff?view=open", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303);
+        assert_eq!(response.headers()[LOCATION], "/staff/sign-in?next=%2Fstaff%3Fview%3Dopen");
+    }
+
+    async fn the_queues_show_their_cases_with_counts(app: TestApp) {
+        let [amira, ben, chloe] = some_cases(&app).await;
+        let browser = app.sign_in(AGENT, Role::Agent).await;
+
+        let page = browser.page("/staff").await;
+        assert_eq!(page.title(), "My cases – Casework");
+        assert_eq!(page.text("h1"), "My cases");
+        assert_eq!(
+            page.tabs(),
+            [
+                "My cases (1)",
+                "Unassigned in my teams (1)",
+                "Overdue (0)",
+                "All open in my teams (2)",
+                "Recently closed (1)"
+            ]
+        );
+        assert_eq!(page.attr(".moj-sub-navigation__link[aria-current=page]", "href").unwrap(), "/staff");
+        assert_eq!(page.references(), [reference(&amira)]);
+        let row = page.texts("tbody tr").remove(0);
+        for shown in [
+            "Report a missed bin collection",
+            "Amira Khan",
+            "Reported",
+            "Due in 2 working days",
+            AGENT,
+            "7 Dec 2026",
+        ] {
+            assert!(row.contains(shown), "{shown:?} in {row:?}");
+        }
+        assert_eq!(
+            page.attr("tbody th a", "href").unwrap(),
+            format!("/staff/cases/{}", reference(&amira))
+        );
+
+        assert_eq!(references(&browser, "/staff?view=unassigned").await, [reference(&ben)]);
+        assert_eq!(
+            references(&browser, "/staff?view=open").await,
+            [reference(&amira), reference(&ben)]
+        );
+        assert_eq!(references(&browser, "/staff?view=closed").await, [reference(&chloe)]);
+        let overdue = browser.page("/staff?view=overdue").await;
+        assert!(overdue.references().is_empty());
+        assert_eq!(overdue.text("main p.govuk-body"), "There are no cases here.");
+    }
+
+    async fn filters_search_and_sort_live_in_the_url(app: TestApp) {
+        let [amira, ben, _] = some_cases(&app).await;
+        let browser = app.sign_in(AGENT, Role::Agent).await;
+
+        let searched = browser.page("/staff?view=open&q=okafor").await;
+        assert_eq!(searched.references(), [reference(&ben)]);
+        assert_eq!(searched.text("caption"), "All open in my teams: 1 case matches the filters Sorted by due date, soonest first");
+        assert_eq!(searched.texts(".moj-filter__tag"), ["Remove this filter “okafor”"]);
+        let remove = searched.attr(".moj-filter__tag", "href").unwrap();
+        assert!(!remove.contains("q="), "{remove}");
+        assert_eq!(references(&browser, &remove).await.len(), 2);
+        // The filter form keeps the search and the queue; the search form keeps the queue.
+        assert_eq!(searched.attr(".moj-filter__options input[name=q]", "value").unwrap(), "okafor");
+        assert_eq!(searched.attr(".moj-filter__options input[name=view]", "value").unwrap(), "open");
+        assert_eq!(searched.value("search"), "okafor");
+
+        assert_eq!(
+            references(&browser, &format!("/staff?view=open&assignee={}", "agent%40example.com")).await,
+            [reference(&amira)]
+        );
+        assert_eq!(references(&browser, "/staff?view=open&state=reported").await.len(), 2);
+        assert!(references(&browser, "/staff?view=open&state=scheduled").await.is_empty());
+        assert!(references(&browser, "/staff?view=open&service=noise-complaint").await.is_empty());
+        assert!(references(&browser, "/staff?view=open&due=today").await.is_empty());
+        assert_eq!(references(&browser, "/staff?view=open&due=week").await.len(), 2);
+
+        let by_created = browser.page("/staff?view=open&sort=created").await;
+        assert_eq!(by_created.references(), [reference(&ben), reference(&amira)]);
+        assert_eq!(by_created.attr("th[aria-sort=descending] a", "href").unwrap(), "/staff?view=open&team=waste&sort=created");
+        assert_eq!(by_created.attrs("th[aria-sort=none]", "aria-sort").len(), 2);
+
+        // What the URL asks for that makes no sense is left out, not refused.
+        let odd = browser.page("/staff?view=nonsense&sort=random&due=soon&service=nope").await;
+        assert_eq!(odd.text("h1"), "My cases");
+        assert!(odd.texts(".moj-filter__tag").is_empty());
+    }
+
+    async fn pages_follow_on_by_keyset(app: TestApp) {
+        for i in 0..30 {
+            app.set_now(MONDAY + Duration::minutes(i));
+            app.report(&format!("Resident {i}")).await;
+        }
+        let browser = app.sign_in(AGENT, Role::Agent).await;
+        let first = browser.page("/staff?view=open").await;
+        assert_eq!(first.tabs()[3], "All open in my teams (30)");
+        assert_eq!(first.references().len(), 25);
+        assert!(first.attr(".govuk-pagination__prev a", "href").is_none());
+        let next = first.attr("a[rel=next]", "href").expect("a next page");
+        assert!(next.contains("after="), "{next}");
+
+        let second = browser.page(&next).await;
+        assert_eq!(second.references().len(), 5);
+        assert!(second.attr("a[rel=next]", "href").is_none());
+        assert_eq!(second.attr(".govuk-pagination__prev a", "href").unwrap(), "/staff?view=open&team=waste");
+        let seen: BTreeSet<String> = first.references().into_iter().chain(second.references()).collect();
+        assert_eq!(seen.len(), 30);
+    }
+
+    async fn sla_tags_count_working_days(app: TestApp) {
+        let case = app.report("Amira Khan").await;
+        let browser = app.sign_in(AGENT, Role::Agent).await;
+        let sla = |page: &crate::helpers::Page| page.text("tbody td:nth-of-type(4) .govuk-tag");
+        assert_eq!(sla(&browser.page("/staff?view=open").await), "Due in 2 working days");
+        app.set_now(datetime!(2026-12-09 12:00 UTC));
+        assert_eq!(sla(&browser.page("/staff?view=open").await), "Due today");
+        app.set_now(datetime!(2026-12-10 09:00 UTC));
+        let page = browser.page("/staff?view=overdue").await;
+        assert_eq!(page.references(), [reference(&case)]);
+        assert_eq!(sla(&page), "Overdue");
+        assert_eq!(page.attr("tbody td:nth-of-type(4) .govuk-tag", "class").unwrap(), "govuk-tag govuk-tag--red");
+        assert_eq!(page.tabs()[2], "Overdue (1)");
+    }
+}
