@@ -138,3 +138,44 @@ test('every staff page passes axe (WCAG 2.2 AA)', async () => {
   }
   await page.context().close();
 });
+
+test('every admin page passes axe (WCAG 2.2 AA)', async () => {
+  assert.ok(staff.admin, `the demo prints an admin to sign in as:\n${casework.printed.join('\n')}`);
+  const page = await newPage(browser);
+  await signIn(page, staff.admin);
+  await page.getByRole('link', { name: 'Admin', exact: true }).click();
+  await page.waitForURL(`${casework.url}/staff/admin`);
+  await assertAccessible(page);
+  const confirmations = await page
+    .locator('#staff a[href^="/staff/admin/staff/"]')
+    .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
+  assert.ok(confirmations.length >= 2, `the staff have their actions: ${confirmations}`);
+  for (const path of confirmations) {
+    await page.goto(new URL(path, casework.url).href);
+    await assertAccessible(page);
+  }
+
+  await page.goto(`${casework.url}/staff/admin/staff`);
+  await assertAccessible(page);
+  await page.getByRole('button', { name: 'Add member of staff' }).click();
+  await assert.doesNotReject(page.locator('.govuk-error-summary').waitFor());
+  await assertAccessible(page);
+  await page.getByLabel('Full name').fill('Sam Jones');
+  await page.getByLabel('Email address').fill('sam.jones@example.com');
+  await page.getByLabel('Agent').check();
+  await page.getByLabel('Waste (waste)').check();
+  await page.getByRole('button', { name: 'Add member of staff' }).click();
+  await assert.doesNotReject(page.getByRole('heading', { name: 'Sam Jones has been added' }).waitFor());
+  await assertAccessible(page);
+
+  await page.goto(`${casework.url}/staff/admin/teams`);
+  await assertAccessible(page);
+  await page.getByRole('button', { name: 'Add team' }).click();
+  await assert.doesNotReject(page.locator('.govuk-error-summary').waitFor());
+  await assertAccessible(page);
+
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.goto(`${casework.url}/staff/admin`);
+  await assertAccessible(page);
+  await page.context().close();
+});

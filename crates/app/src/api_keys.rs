@@ -61,6 +61,8 @@ impl App {
             actor: Actor::ApiClient(key.name),
             role: key.role,
             api_key_id: Some(key.id),
+            // Another system acts for the whole council.
+            teams: None,
         }))
     }
 }

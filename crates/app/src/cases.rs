@@ -1,8 +1,9 @@
 //! Use cases on cases: report, read, list, change, transition, assign, note.
 
-use casework_domain::case::{self, Case, CaseDraft, Change, Reference};
+use casework_domain::case::{self, Case, CaseDraft, CaseError, Change, Reference};
 use casework_domain::service::Answers;
 use casework_domain::service::Service;
+use casework_domain::service::answers::FieldError;
 use casework_store::{CaseFilter, CasePage, CaseQuery, Event, IdempotencyClaim, StoreError};
 
 use crate::{App, AppError, Caller};
@@ -47,7 +48,7 @@ impl App {
             _ => None,
         };
         if let Some(claim) = &claim
-            && let Some(replayed) = self.replay(claim).await?
+            && let Some(replayed) = self.replay(caller, claim).await?
         {
             return Ok((replayed, false));
         }
@@ -68,7 +69,7 @@ impl App {
             Err(StoreError::IdempotencyReplay { .. }) => {
                 // Another request with the same key committed first; answer as it did.
                 let claim = claim.as_ref().expect("a replay needs a claim");
-                match self.replay(claim).await? {
+                match self.replay(caller, claim).await? {
                     Some(case) => Ok((case, false)),
                     None => Err(AppError::IdempotencyMismatch),
                 }
@@ -77,7 +78,11 @@ impl App {
         }
     }
 
-    async fn replay(&self, claim: &IdempotencyClaim) -> Result<Option<Case>, AppError> {
+    async fn replay(
+        &self,
+        caller: &Caller,
+        claim: &IdempotencyClaim,
+    ) -> Result<Option<Case>, AppError> {
         let Some((hash, reference)) = self
             .store
             .idempotent_case(claim.api_key_id, &claim.key)
@@ -88,26 +93,50 @@ impl App {
         if hash != claim.request_hash {
             return Err(AppError::IdempotencyMismatch);
         }
-        self.case(reference).await.map(Some)
+        self.case(caller, reference).await.map(Some)
     }
 
-    pub async fn case(&self, reference: Reference) -> Result<Case, AppError> {
+    /// The case, if the caller may see it: one outside their teams is not found.
+    pub async fn case(&self, caller: &Caller, reference: Reference) -> Result<Case, AppError> {
         self.store
             .case(reference)
             .await?
+            .filter(|case| caller.works(&case.team))
             .ok_or(AppError::CaseNotFound(reference))
     }
 
-    pub async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage, AppError> {
-        Ok(self.store.list_cases(query).await?)
+    /// The cases `query` finds among those the caller may see.
+    pub async fn list_cases(
+        &self,
+        caller: &Caller,
+        query: &CaseQuery,
+    ) -> Result<CasePage, AppError> {
+        let Some(filter) = caller.scope(&query.filter) else {
+            return Ok(CasePage {
+                cases: Vec::new(),
+                next: None,
+            });
+        };
+        let query = CaseQuery {
+            filter,
+            ..query.clone()
+        };
+        Ok(self.store.list_cases(&query).await?)
     }
 
-    pub async fn count_cases(&self, filter: &CaseFilter) -> Result<i64, AppError> {
-        Ok(self.store.count_cases(filter).await?)
+    pub async fn count_cases(&self, caller: &Caller, filter: &CaseFilter) -> Result<i64, AppError> {
+        match caller.scope(filter) {
+            Some(filter) => Ok(self.store.count_cases(&filter).await?),
+            None => Ok(0),
+        }
     }
 
-    pub async fn events(&self, reference: Reference) -> Result<Vec<Event>, AppError> {
-        self.case(reference).await?;
+    pub async fn events(
+        &self,
+        caller: &Caller,
+        reference: Reference,
+    ) -> Result<Vec<Event>, AppError> {
+        self.case(caller, reference).await?;
         Ok(self.store.events(reference).await?)
     }
 
@@ -161,6 +190,9 @@ impl App {
         .await
     }
 
+    /// Gives the case to a team and a person in it (see `access` for who may). A member of
+    /// staff assigns to an active member of staff of the case's team, named by email; other
+    /// systems may name their own people.
     pub async fn assign_case(
         &self,
         caller: &Caller,
@@ -169,11 +201,33 @@ impl App {
         team: Option<String>,
         assignee: Option<String>,
     ) -> Result<Case, AppError> {
+        let current = self.current(caller, reference, version).await?;
+        let team = team.map(|t| t.trim().to_owned());
+        let mut assignee = assignee
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty());
+        let to_team = team.as_deref().unwrap_or(&current.team);
+        caller.may_assign(&current, to_team, assignee.as_deref())?;
+        if caller.teams.is_some()
+            && let Some(email) = &assignee
+            && (current.assignee.as_ref() != Some(email) || to_team != current.team)
+        {
+            let staff = self.store.staff_by_email(email).await?;
+            match staff.filter(|s| s.active && s.teams.iter().any(|t| t == to_team)) {
+                // As the staff record spells it, so that their queue finds the case.
+                Some(staff) => assignee = Some(staff.email),
+                None => {
+                    return Err(CaseError::Invalid(vec![FieldError::new(
+                        "assignee",
+                        format!("Enter the email address of someone in the {to_team} team"),
+                    )])
+                    .into());
+                }
+            }
+        }
         let now = self.now();
-        self.decide(caller, reference, version, |case, _| {
-            case.assign(team, assignee, now)
-        })
-        .await
+        let change = current.assign(team, assignee, now)?;
+        self.save(caller, change).await
     }
 
     pub async fn add_note(
@@ -199,16 +253,29 @@ impl App {
         version: i64,
         decide: impl FnOnce(&Case, &Service) -> Result<Change, case::CaseError>,
     ) -> Result<Case, AppError> {
-        let current = self.case(reference).await?;
+        let current = self.current(caller, reference, version).await?;
+        let service = self.service(&current.service)?;
+        let change = decide(&current, service)?;
+        self.save(caller, change).await
+    }
+
+    /// The case the caller is about to change, if they may see it and read its `version`.
+    /// Outside their teams it is not found before its version is compared, so that a conflict
+    /// cannot tell them it exists.
+    async fn current(
+        &self,
+        caller: &Caller,
+        reference: Reference,
+        version: i64,
+    ) -> Result<Case, AppError> {
+        let current = self.case(caller, reference).await?;
         if current.version != version {
             return Err(AppError::Conflict {
                 expected: version,
                 current: Box::new(current),
             });
         }
-        let service = self.service(&current.service)?;
-        let change = decide(&current, service)?;
-        self.save(caller, change).await
+        Ok(current)
     }
 
     pub(crate) async fn save(&self, caller: &Caller, change: Change) -> Result<Case, AppError> {

@@ -253,8 +253,10 @@ impl App {
             actor: Actor::Staff(DEMO_AGENT.into()),
             role: Role::Lead,
             api_key_id: None,
+            teams: None,
         };
         let page = self
+            .store
             .list_cases(&CaseQuery {
                 filter: CaseFilter {
                     open: Some(true),
@@ -295,6 +297,7 @@ impl App {
             actor: Actor::System,
             role: Role::Admin,
             api_key_id: None,
+            teams: None,
         };
         let mut teams: Vec<String> = self.services.iter().map(|s| s.team.clone()).collect();
         teams.sort();
@@ -326,7 +329,7 @@ impl App {
 
     /// Whether the database holds no cases yet: demo data goes only into an empty one.
     pub async fn is_empty(&self) -> Result<bool, AppError> {
-        Ok(self.count_cases(&Default::default()).await? == 0)
+        Ok(self.store.count_cases(&Default::default()).await? == 0)
     }
 }
 

@@ -24,6 +24,9 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("no member of staff {0}")]
     StaffNotFound(i64),
+    /// An agent tried to give a case to someone else, or to another team.
+    #[error("only a team lead can assign a case to someone else or to another team")]
+    LeadRequired,
     #[error("only an admin may manage staff and teams")]
     AdminOnly,
     #[error("hashing a password failed: {0}")]

@@ -58,6 +58,7 @@ impl App {
     async fn sweep_sla(&self) -> Result<OffsetDateTime, AppError> {
         let now = self.now();
         let due = self
+            .store
             .list_cases(&CaseQuery {
                 filter: CaseFilter {
                     overdue_at: Some(now),
@@ -84,6 +85,7 @@ impl App {
             actor: Actor::System,
             role: Role::Admin,
             api_key_id: None,
+            teams: None,
         };
         match self.save(&system, change).await {
             // Someone changed the case meanwhile; the next sweep decides on what it is now.

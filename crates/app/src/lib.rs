@@ -5,6 +5,7 @@
 //! This crate must not depend on HTTP, HTML or a particular database: the web crate calls it,
 //! the worker calls it, and it reaches storage only through `casework_store::Store`.
 
+mod access;
 mod api_keys;
 mod cases;
 mod config;
@@ -49,6 +50,9 @@ pub struct Caller {
     pub role: Role,
     /// Set for API clients, whose idempotency keys are scoped to their key.
     pub api_key_id: Option<i64>,
+    /// The teams whose cases a member of staff works (see `access`); `None` for callers who
+    /// work every team's: admins, the system and API clients.
+    pub teams: Option<Vec<String>>,
 }
 
 /// The application: the store, the loaded services and the calendar they count SLAs in.

@@ -58,6 +58,8 @@ impl StaffMember {
             actor: Actor::Staff(self.email.clone()),
             role: self.role,
             api_key_id: None,
+            // An admin manages every team, so works every team's cases.
+            teams: (self.role < Role::Admin).then(|| self.teams.clone()),
         }
     }
 }
@@ -297,6 +299,22 @@ impl App {
     /// Every team, by code.
     pub async fn list_teams(&self) -> Result<Vec<Team>, AppError> {
         Ok(self.store.teams().await?)
+    }
+
+    /// The teams someone can be put in, by code: every team, and those that only a service
+    /// names so far (made as they get their first member).
+    pub async fn joinable_teams(&self) -> Result<Vec<Team>, AppError> {
+        let mut teams = self.store.teams().await?;
+        for service in self.services.iter() {
+            if !teams.iter().any(|team| team.code == service.team) {
+                teams.push(Team {
+                    code: service.team.clone(),
+                    name: team_name(&service.team),
+                });
+            }
+        }
+        teams.sort_by(|a, b| a.code.cmp(&b.code));
+        Ok(teams)
     }
 
     /// Adds a team. Only an admin may.

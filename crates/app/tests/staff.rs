@@ -43,6 +43,7 @@ fn admin() -> Caller {
         actor: Actor::System,
         role: Role::Admin,
         api_key_id: None,
+        teams: None,
     }
 }
 

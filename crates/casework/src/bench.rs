@@ -30,6 +30,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         clients: u32,
     },
+    /// The worktray and case pages as a signed-in member of staff sees them: latency per page.
+    Pages {
+        #[command(flatten)]
+        target: Target,
+        /// Requests per page.
+        #[arg(long, default_value_t = 500)]
+        requests: u32,
+        /// Clients sending at once.
+        #[arg(long, default_value_t = 1)]
+        clients: u32,
+    },
     /// Case creation through the API: throughput and latency.
     Create {
         #[command(flatten)]
@@ -86,7 +97,8 @@ async fn server(config: &Config, target: Target) -> anyhow::Result<Server> {
         None => {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let url = format!("http://{}", listener.local_addr()?);
-            let router = casework_web::router(app.clone());
+            let router = casework_web::router(app.clone())
+                .into_make_service_with_connect_info::<std::net::SocketAddr>();
             tokio::spawn(async move { axum::serve(listener, router).await });
             url
         }
@@ -104,6 +116,11 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             requests,
             clients,
         } => bench_list(&client, server(config, target).await?, requests, clients).await,
+        BenchCommand::Pages {
+            target,
+            requests,
+            clients,
+        } => bench_pages(server(config, target).await?, requests, clients).await,
         BenchCommand::Create {
             target,
             clients,
@@ -118,61 +135,153 @@ async fn bench_list(
     requests: u32,
     clients: u32,
 ) -> anyhow::Result<()> {
-    let total = server.app.count_cases(&Default::default()).await?;
+    let total = server
+        .app
+        .count_cases(&crate::operator(), &Default::default())
+        .await?;
     println!(
         "Case list, pages of 50, {requests} requests per view, {clients} clients, {total} cases, {}",
         server.url
     );
+    print_header();
+    for (name, query) in LIST_QUERIES {
+        let url = format!("{}/api/v1/cases?{query}&limit=50", server.url);
+        let request = client.get(&url).bearer_auth(&server.key);
+        print_row(name, &measure(request, requests, clients).await?);
+    }
+    Ok(())
+}
+
+/// The worktray's views and a case page, as HTML for a signed-in agent of every team.
+async fn bench_pages(server: Server, requests: u32, clients: u32) -> anyhow::Result<()> {
+    let (agent, password) = server
+        .app
+        .prepare_demo_staff()
+        .await?
+        .into_iter()
+        .find(|(member, _)| member.role == Role::Agent)
+        .context("the demo staff include an agent")?;
+    let client = reqwest::Client::builder().cookie_store(true).build()?;
+    let signed_in = client
+        .post(format!("{}/staff/sign-in", server.url))
+        .header(reqwest::header::ORIGIN, &server.url)
+        .form(&[
+            ("email", agent.email.as_str()),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await?;
+    if !signed_in.url().path().starts_with("/staff") || signed_in.url().path().contains("sign-in") {
+        bail!(
+            "could not sign in as {}: ended at {}",
+            agent.email,
+            signed_in.url()
+        );
+    }
+    let total = server
+        .app
+        .count_cases(&crate::operator(), &Default::default())
+        .await?;
+    let some_case = server
+        .app
+        .list_cases(
+            &crate::operator(),
+            &casework_app::store::CaseQuery {
+                filter: Default::default(),
+                sort: casework_app::store::CaseSort::Updated,
+                after: None,
+                limit: 1,
+            },
+        )
+        .await?
+        .cases
+        .into_iter()
+        .next()
+        .context("the database has cases")?;
+    println!(
+        "Staff pages as {}, {requests} requests per page, {clients} clients, {total} cases, {}",
+        agent.email, server.url
+    );
+    print_header();
+    let case_page = format!("/staff/cases/{}", some_case.reference);
+    let pages: [(&str, &str); 6] = [
+        ("worktray: my cases", "/staff"),
+        ("worktray: unassigned in team", "/staff?view=unassigned"),
+        ("worktray: overdue", "/staff?view=overdue"),
+        (
+            "worktray: filtered by service",
+            "/staff?view=open&service=housing-repair&sort=updated",
+        ),
+        ("worktray: search by name", "/staff?view=open&q=okafor"),
+        ("case page", &case_page),
+    ];
+    for (name, path) in pages {
+        let request = client.get(format!("{}{path}", server.url));
+        print_row(name, &measure(request, requests, clients).await?);
+    }
+    Ok(())
+}
+
+/// Sends `requests` copies of `request` from `clients` tasks at once; every answer must be 2xx.
+async fn measure(
+    request: reqwest::RequestBuilder,
+    requests: u32,
+    clients: u32,
+) -> anyhow::Result<Histogram<u64>> {
+    let histogram = Arc::new(Mutex::new(new_histogram()));
+    let remaining = Arc::new(std::sync::atomic::AtomicU32::new(requests));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let request = request
+            .try_clone()
+            .context("a bodiless request can be cloned")?;
+        let (histogram, remaining) = (histogram.clone(), remaining.clone());
+        tasks.push(tokio::spawn(async move {
+            while remaining
+                .fetch_update(
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                    |n| n.checked_sub(1),
+                )
+                .is_ok()
+            {
+                let started = Instant::now();
+                let response = request
+                    .try_clone()
+                    .context("a bodiless request can be cloned")?
+                    .send()
+                    .await?;
+                if !response.status().is_success() {
+                    bail!("{} answered {}", response.url(), response.status());
+                }
+                response.bytes().await?;
+                record(&histogram, started.elapsed()).await;
+            }
+            Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let histogram = histogram.lock().await.clone();
+    Ok(histogram)
+}
+
+fn print_header() {
     println!(
         "{:<30} {:>9} {:>9} {:>9} {:>9}",
         "view", "p50 ms", "p95 ms", "p99 ms", "max ms"
     );
-    for (name, query) in LIST_QUERIES {
-        let url = format!("{}/api/v1/cases?{query}&limit=50", server.url);
-        let histogram = Arc::new(Mutex::new(new_histogram()));
-        let remaining = Arc::new(std::sync::atomic::AtomicU32::new(requests));
-        let mut tasks = Vec::new();
-        for _ in 0..clients {
-            let (client, url, key, histogram, remaining) = (
-                client.clone(),
-                url.clone(),
-                server.key.clone(),
-                histogram.clone(),
-                remaining.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                while remaining
-                    .fetch_update(
-                        std::sync::atomic::Ordering::Relaxed,
-                        std::sync::atomic::Ordering::Relaxed,
-                        |n| n.checked_sub(1),
-                    )
-                    .is_ok()
-                {
-                    let started = Instant::now();
-                    let response = client.get(&url).bearer_auth(&key).send().await?;
-                    if !response.status().is_success() {
-                        bail!("{url} answered {}", response.status());
-                    }
-                    response.bytes().await?;
-                    record(&histogram, started.elapsed()).await;
-                }
-                Ok(())
-            }));
-        }
-        for task in tasks {
-            task.await??;
-        }
-        let h = histogram.lock().await;
-        println!(
-            "{name:<30} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            ms(h.value_at_quantile(0.5)),
-            ms(h.value_at_quantile(0.95)),
-            ms(h.value_at_quantile(0.99)),
-            ms(h.max())
-        );
-    }
-    Ok(())
+}
+
+fn print_row(name: &str, h: &Histogram<u64>) {
+    println!(
+        "{name:<30} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+        ms(h.value_at_quantile(0.5)),
+        ms(h.value_at_quantile(0.95)),
+        ms(h.value_at_quantile(0.99)),
+        ms(h.max())
+    );
 }
 
 async fn bench_create(

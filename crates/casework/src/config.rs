@@ -96,6 +96,7 @@ impl Sessions {
             secure_cookies: self.secure_cookies,
             session_idle: time::Duration::minutes(i64::from(self.session_idle_minutes)),
             client_ip_header: self.client_ip_header.clone(),
+            ..WebConfig::default()
         }
     }
 }

@@ -35,7 +35,11 @@ pub async fn serve(
         app.services().len()
     );
     // With the connection's address, which limits failed sign-ins when no proxy gives it.
-    let router = casework_web::router_with(app, &sessions.web_config());
+    let web = casework_web::WebConfig {
+        base_url: config.base_url.clone(),
+        ..sessions.web_config()
+    };
+    let router = casework_web::router_with(app, &web);
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

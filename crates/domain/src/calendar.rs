@@ -166,6 +166,12 @@ pub fn end_of_uk_day(day: Date) -> OffsetDateTime {
     }
 }
 
+/// The first instant of `day` in UK local time, in UTC: where a range of whole days starts,
+/// and, for the day after, where it ends (an SLA due at 23:59:59 is then still inside it).
+pub fn start_of_uk_day(day: Date) -> OffsetDateTime {
+    end_of_uk_day(day.previous_day().unwrap_or(Date::MIN)) + Duration::SECOND
+}
+
 /// The Summer Time Order 2002: BST (UTC+1) from 01:00 UTC on the last Sunday of March to 01:00 UTC
 /// on the last Sunday of October, GMT otherwise.
 fn uk_offset(now: OffsetDateTime) -> UtcOffset {
@@ -538,6 +544,13 @@ mod tests {
                 cal.working_days_between(a, b) + cal.working_days_between(b, c),
                 cal.working_days_between(a, c)
             );
+        }
+
+        #[test]
+        fn a_uk_day_starts_a_second_after_the_day_before_ends(day in any_date()) {
+            let start = start_of_uk_day(day);
+            prop_assert_eq!(uk_date(start), day);
+            prop_assert_eq!(uk_date(start - Duration::SECOND), day.previous_day().unwrap());
         }
 
         #[test]

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::calendar::WorkingCalendar;
-use crate::service::answers::{Answers, FieldError, normalise_email, normalise_phone};
+use crate::service::answers::{
+    Answers, FieldError, missing_message, normalise_email, normalise_phone,
+};
 use crate::service::{Role, Service};
 
 /// A case's public reference, `CW-000123`. It is the case's number in the store, which never
@@ -703,11 +705,10 @@ impl Case {
             .iter()
             .filter(|f| change.case.answers.get(*f).is_none_or(|v| v.is_null()))
             .map(|f| {
-                let label = service.field(f).map_or(f.as_str(), |d| d.label.as_str());
-                FieldError::new(
-                    format!("answers.{f}"),
-                    format!("Enter {label}", label = lower_first(label)),
-                )
+                let message = service
+                    .field(f)
+                    .map_or_else(|| format!("Enter {f}"), missing_message);
+                FieldError::new(format!("answers.{f}"), message)
             })
             .collect();
         if !missing.is_empty() {
@@ -816,14 +817,6 @@ impl Change {
                 to: after,
             });
         }
-    }
-}
-
-fn lower_first(label: &str) -> String {
-    let mut chars = label.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -1025,6 +1018,46 @@ mod tests {
         );
     }
 
+    /// GOV.UK words a missing choice as "Select …", and anything typed as "Enter …".
+    #[test]
+    fn a_transitions_missing_choices_say_select() {
+        let services = shipped();
+        let calendar = WorkingCalendar::england_and_wales();
+        let missing = |service: &str, state: &str, transition: &str| {
+            let service = services.get(service).unwrap();
+            let mut case = opened(service);
+            case.state = state.into();
+            match case.transition(
+                service,
+                &calendar,
+                transition,
+                Role::Admin,
+                &Answers::new(),
+                NOW,
+            ) {
+                Err(CaseError::Invalid(errors)) => {
+                    errors.into_iter().map(|e| e.message).collect::<Vec<_>>()
+                }
+                other => panic!("{transition} needs fields: {other:?}"),
+            }
+        };
+        assert_eq!(
+            missing("housing-repair", "triaged", "book_appointment"),
+            [
+                "Enter operative",
+                "Enter appointment date",
+                "Select appointment time"
+            ]
+        );
+        assert_eq!(
+            missing("homelessness-prevention", "assessment", "agree_plan"),
+            [
+                "Enter date the assessment was completed",
+                "Select yes or no"
+            ]
+        );
+    }
+
     #[test]
     fn transitions_check_state_role_and_fields() {
         let services = shipped();
@@ -1049,6 +1082,13 @@ mod tests {
             panic!("schedule needs fields");
         };
         assert!(missing.iter().all(|e| e.field.starts_with("answers.")));
+        assert_eq!(
+            missing
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>(),
+            ["Enter crew or round", "Enter date the crew will return"]
+        );
 
         let closed = case
             .transition(service, &calendar, "collect", Role::Agent, &none, NOW)

@@ -103,12 +103,25 @@ pub struct CaseFilter {
     pub service: Option<String>,
     pub state: Option<String>,
     pub team: Option<String>,
+    /// Cases in any of these teams; empty means any team. A member of staff's lists pass
+    /// their teams here, so that they only ever see the cases they may work.
+    pub teams: Vec<String>,
+    pub priority: Option<String>,
     pub assignee: Option<Assignee>,
     pub open: Option<bool>,
     /// Open cases whose SLA due time is before this instant (the caller passes now).
     pub overdue_at: Option<OffsetDateTime>,
     /// Cases already marked as past their SLA (`true`) or not yet marked (`false`).
     pub sla_breached: Option<bool>,
+    /// Cases created at or after this instant.
+    pub created_from: Option<OffsetDateTime>,
+    /// Cases created before this instant.
+    pub created_before: Option<OffsetDateTime>,
+    /// Cases whose SLA due time is at or after this instant (with `overdue_at` as the upper
+    /// bound, the worktray's "due today" and "due this week" leave the overdue out).
+    pub due_from: Option<OffsetDateTime>,
+    /// Cases closed at or after this instant.
+    pub closed_since: Option<OffsetDateTime>,
     /// Free text: a reference (`CW-000123`) matches that case; other text matches the
     /// resident's name, email or phone, or the description.
     pub q: Option<String>,

@@ -1037,6 +1037,19 @@ macro_rules! impl_store {
                 if let Some(team) = &filter.team {
                     sql.push(" AND team = ").push_bind(team.clone());
                 }
+                // One placeholder per team: both databases take `IN ($1, $2, ...)`, whereas
+                // PostgreSQL's `= ANY($1)` has no SQLite counterpart.
+                if !filter.teams.is_empty() {
+                    sql.push(" AND team IN (");
+                    let mut teams = sql.separated(", ");
+                    for team in &filter.teams {
+                        teams.push_bind(team.clone());
+                    }
+                    sql.push(")");
+                }
+                if let Some(priority) = &filter.priority {
+                    sql.push(" AND priority = ").push_bind(priority.clone());
+                }
                 match &filter.assignee {
                     Some(Assignee::Nobody) => {
                         sql.push(" AND assignee IS NULL");
@@ -1059,6 +1072,18 @@ macro_rules! impl_store {
                 }
                 if let Some(at) = filter.overdue_at {
                     sql.push(" AND open AND sla_due_at < ").push_bind(DbTime::from(at));
+                }
+                if let Some(from) = filter.created_from {
+                    sql.push(" AND created_at >= ").push_bind(DbTime::from(from));
+                }
+                if let Some(before) = filter.created_before {
+                    sql.push(" AND created_at < ").push_bind(DbTime::from(before));
+                }
+                if let Some(from) = filter.due_from {
+                    sql.push(" AND sla_due_at >= ").push_bind(DbTime::from(from));
+                }
+                if let Some(since) = filter.closed_since {
+                    sql.push(" AND closed_at >= ").push_bind(DbTime::from(since));
                 }
                 match filter.sla_breached {
                     Some(true) => {

@@ -26,6 +26,7 @@ backend_tests!(
     updates_save_every_field_and_refuse_stale_versions,
     events_come_back_in_order_with_their_actors,
     filters_work_alone_and_together,
+    team_priority_and_date_filters,
     search_finds_references_and_text,
     keyset_paging_has_no_gaps_or_duplicates,
     overdue_means_open_and_past_due,
@@ -635,6 +636,119 @@ async fn filters_work_alone_and_together(db: &TestDatabase) {
             ..f()
         },
         &[3],
+    )
+    .await;
+}
+
+/// Four cases a day apart, each in its own team with its own priority, due a day after it
+/// was made; the last two closed, a day apart.
+async fn team_priority_and_date_filters(db: &TestDatabase) {
+    let store = db.store().await;
+    let specs = [
+        ("waste", "low", None),
+        ("env", "normal", None),
+        ("highways", "high", Some(4)),
+        ("repairs", "normal", Some(5)),
+    ];
+    let day = |n: i64| micros(T0 + Duration::days(n));
+    let mut cases = Vec::new();
+    for (i, (team, priority, closed_on)) in specs.into_iter().enumerate() {
+        let mut case = new_case(&format!("Resident {i}"));
+        case.team = team.into();
+        case.priority = priority.into();
+        case.created_at = day(i as i64);
+        case.sla_due_at = day(i as i64 + 1);
+        let mut stored = insert(&store, &case).await;
+        if let Some(n) = closed_on {
+            stored.closed_at = Some(day(n));
+            stored = save(&store, &stored).await;
+        }
+        cases.push(stored);
+    }
+    let f = CaseFilter::default;
+    let check = async |filter: CaseFilter, expected: &[usize]| {
+        assert_eq!(
+            listed(&store, &cases, filter.clone()).await,
+            expected,
+            "{filter:?}"
+        );
+    };
+    check(
+        CaseFilter {
+            teams: vec!["env".into(), "repairs".into(), "nobody".into()],
+            ..f()
+        },
+        &[1, 3],
+    )
+    .await;
+    check(
+        CaseFilter {
+            teams: vec!["waste".into()],
+            ..f()
+        },
+        &[0],
+    )
+    .await;
+    check(
+        CaseFilter {
+            priority: Some("normal".into()),
+            ..f()
+        },
+        &[1, 3],
+    )
+    .await;
+    // Created between: the start is in, the end is out.
+    check(
+        CaseFilter {
+            created_from: Some(day(1)),
+            created_before: Some(day(3)),
+            ..f()
+        },
+        &[1, 2],
+    )
+    .await;
+    check(
+        CaseFilter {
+            created_before: Some(day(1)),
+            ..f()
+        },
+        &[0],
+    )
+    .await;
+    // Due from now until a bound: open, not yet overdue.
+    check(
+        CaseFilter {
+            due_from: Some(day(2)),
+            overdue_at: Some(day(4)),
+            ..f()
+        },
+        &[1],
+    )
+    .await;
+    check(
+        CaseFilter {
+            due_from: Some(day(3)),
+            ..f()
+        },
+        &[2, 3],
+    )
+    .await;
+    check(
+        CaseFilter {
+            closed_since: Some(day(5)),
+            ..f()
+        },
+        &[3],
+    )
+    .await;
+    check(
+        CaseFilter {
+            closed_since: Some(day(4)),
+            teams: vec!["highways".into(), "waste".into()],
+            priority: Some("high".into()),
+            ..f()
+        },
+        &[2],
     )
     .await;
 }

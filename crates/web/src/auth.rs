@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 
 use crate::WebConfig;
 use crate::assets;
-use crate::pages::Chrome;
+use crate::pages::{Chrome, Nav, is_admin};
 use crate::sessions::DbSessions;
 
 /// The session of the request, as axum-login gives it to handlers.
@@ -248,6 +248,8 @@ impl IntoResponse for Forbidden {
         let page = ForbiddenPage {
             page: Chrome {
                 title: heading.to_owned(),
+                admin: is_admin(self.member.as_ref()),
+                current: Nav::Worktray,
                 user: self.member.map(|m| m.name),
                 has_errors: false,
                 wide: false,

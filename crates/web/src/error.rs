@@ -158,6 +158,9 @@ impl From<AppError> for ApiError {
             ),
             AppError::Invalid(fields) => Self::invalid(fields),
             AppError::StaffNotFound(id) => Self::not_found(format!("No member of staff {id}")),
+            e @ AppError::LeadRequired => {
+                Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
             e @ AppError::AdminOnly => Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
             AppError::Hashing(message) => {
                 tracing::error!(error = message, "password hashing failed");

@@ -41,16 +41,20 @@ pub struct WebConfig {
     /// (such as `X-Forwarded-For`), for limiting failed sign-ins by address. Without one, the
     /// address is the connection's.
     pub client_ip_header: Option<HeaderName>,
+    /// The address staff reach Casework at (`CASEWORK_BASE_URL`), for the set-password links
+    /// that an admin hands over.
+    pub base_url: String,
 }
 
 impl Default for WebConfig {
     /// Local http: cookies without `Secure` (a browser would not send them back over http),
-    /// sessions ending after a working day without use, no proxy.
+    /// sessions ending after a working day without use, no proxy, `casework serve`'s address.
     fn default() -> Self {
         Self {
             secure_cookies: false,
             session_idle: time::Duration::hours(8),
             client_ip_header: None,
+            base_url: "http://127.0.0.1:8080".to_owned(),
         }
     }
 }
@@ -99,6 +103,9 @@ fn staff(app: &App, config: &WebConfig) -> Router<App> {
         .layer(Extension(auth::ClientIpHeader(
             config.client_ip_header.clone(),
         )))
+        .layer(Extension(BaseUrl(
+            config.base_url.trim_end_matches('/').to_owned(),
+        )))
         .layer(
             CsrfLayer::new().with_rejection_response(|error: ProtectionError| {
                 tracing::warn!(%error, "refused a form sent from another site");
@@ -106,6 +113,10 @@ fn staff(app: &App, config: &WebConfig) -> Router<App> {
             }),
         )
 }
+
+/// [`WebConfig::base_url`] without a trailing `/`, for the pages that make links to hand over.
+#[derive(Debug, Clone)]
+pub(crate) struct BaseUrl(pub String);
 
 /// The process is up.
 async fn healthz() -> &'static str {

@@ -19,7 +19,7 @@ use crate::auth::{
     AuthSession, ClientIp, Credentials, HOME_PATH, SIGN_IN_PATH, SignInError, SignedIn, StaffUser,
     local_path,
 };
-use crate::pages::{Chrome, ErrorItem, PageError};
+use crate::pages::{Chrome, ErrorItem, Nav, PageError, is_admin};
 use crate::sessions::STAFF_ID_KEY;
 
 pub(crate) fn router() -> Router<App> {
@@ -37,6 +37,8 @@ fn chrome(title: &str, member: Option<&StaffMember>, has_errors: bool) -> Chrome
     Chrome {
         title: title.to_owned(),
         user: member.map(|m| m.name.clone()),
+        admin: is_admin(member),
+        current: Nav::Worktray,
         has_errors,
         wide: false,
         assets: assets::PREFIX,

@@ -40,12 +40,17 @@ fn worker(app: &App, id: &str) -> Worker {
     Worker::new(app.clone(), id, WorkerConfig::default())
 }
 
-async fn report(app: &App) -> casework_app::domain::case::Case {
-    let caller = Caller {
+fn system() -> Caller {
+    Caller {
         actor: Actor::System,
         role: Role::Admin,
         api_key_id: None,
-    };
+        teams: None,
+    }
+}
+
+async fn report(app: &App) -> casework_app::domain::case::Case {
+    let caller = system();
     let draft = CaseDraft {
         contact: Some(Contact {
             name: "Ben Okafor".into(),
@@ -74,7 +79,7 @@ async fn report(app: &App) -> casework_app::domain::case::Case {
 }
 
 async fn sla_breaches(app: &App, case: &casework_app::domain::case::Case) -> usize {
-    app.events(case.reference)
+    app.events(&system(), case.reference)
         .await
         .unwrap()
         .iter()
@@ -104,7 +109,7 @@ async fn sla_fires_once_with_two_workers(database: TestDatabase) {
     );
     assert_eq!(sla_breaches(&app, &case).await, 1);
     assert!(
-        app.case(case.reference)
+        app.case(&system(), case.reference)
             .await
             .unwrap()
             .sla_breached_at
@@ -143,11 +148,7 @@ async fn two_sweeps_at_once_breach_a_case_once(database: TestDatabase) {
 async fn a_closed_case_is_never_breached(database: TestDatabase) {
     let (app, now) = app_at(&database, datetime!(2026-12-07 10:00 UTC)).await;
     let case = report(&app).await;
-    let caller = Caller {
-        actor: Actor::System,
-        role: Role::Admin,
-        api_key_id: None,
-    };
+    let caller = system();
     app.transition_case(
         &caller,
         case.reference,

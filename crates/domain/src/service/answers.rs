@@ -147,7 +147,9 @@ fn sentence_start(field: &Field) -> String {
     }
 }
 
-fn missing_message(field: &Field) -> String {
+/// What to say when `field` is left empty: "Select …" for a choice, "Enter …" for the rest, as
+/// the GOV.UK Design System words it.
+pub(crate) fn missing_message(field: &Field) -> String {
     match field.kind {
         FieldKind::SingleChoice | FieldKind::MultipleChoice | FieldKind::Location => {
             format!("Select {}", subject(field))

@@ -99,12 +99,12 @@ pub(super) async fn create_case(
         (status = 422, description = "Parameters that do not go together, or a bad cursor", body = ErrorBody),
     ))]
 pub(super) async fn list_cases(
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
     State(app): State<App>,
     ApiQuery(params): ApiQuery<CaseListParams>,
 ) -> Result<Json<CaseList>, ApiError> {
     let query = case_query(&app, params)?;
-    let page = app.list_cases(&query).await?;
+    let page = app.list_cases(&caller, &query).await?;
     Ok(Json(CaseList {
         next_cursor: page.next.as_ref().map(encode_cursor),
         cases: page.cases.into_iter().map(CaseBody::from).collect(),
@@ -151,12 +151,13 @@ fn case_query(app: &App, params: CaseListParams) -> Result<CaseQuery, ApiError> 
             service: params.service,
             state: params.state,
             team: params.team,
+            priority: params.priority,
             assignee,
             open: params.open,
             overdue_at: params.overdue.unwrap_or(false).then(|| app.now()),
-            sla_breached: None,
             q: params.q.filter(|q| !q.trim().is_empty()),
             external,
+            ..CaseFilter::default()
         },
         sort,
         after,
@@ -173,11 +174,11 @@ fn case_query(app: &App, params: CaseListParams) -> Result<CaseQuery, ApiError> 
         (status = 404, body = ErrorBody),
     ))]
 pub(super) async fn show_case(
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
     State(app): State<App>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    let case = app.case(reference(&raw)?).await?;
+    let case = app.case(&caller, reference(&raw)?).await?;
     Ok(case_response(StatusCode::OK, case))
 }
 
@@ -321,11 +322,11 @@ pub(super) async fn add_note(
         (status = 404, body = ErrorBody),
     ))]
 pub(super) async fn list_events(
-    _: ApiCaller,
+    ApiCaller(caller): ApiCaller,
     State(app): State<App>,
     Path(raw): Path<String>,
 ) -> Result<Json<EventList>, ApiError> {
-    let events = app.events(reference(&raw)?).await?;
+    let events = app.events(&caller, reference(&raw)?).await?;
     Ok(Json(EventList {
         events: events.into_iter().map(EventBody::from).collect(),
     }))

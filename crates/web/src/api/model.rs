@@ -400,6 +400,8 @@ pub struct CaseListParams {
     /// Only cases in this state.
     pub state: Option<String>,
     pub team: Option<String>,
+    /// Only cases of this priority (a code from the service's priorities, such as `urgent`).
+    pub priority: Option<String>,
     /// Only cases assigned to this person.
     pub assignee: Option<String>,
     /// Only cases assigned to nobody.

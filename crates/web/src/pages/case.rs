@@ -166,8 +166,9 @@ pub(crate) async fn show(
     Query(params): Query<ShowParams>,
 ) -> Result<Response, PageError> {
     let reference = reference(&raw)?;
-    let case = app.case(reference).await?;
-    let events = app.events(reference).await?;
+    let caller = member.caller();
+    let case = app.case(&caller, reference).await?;
+    let events = app.events(&caller, reference).await?;
     let mut page = CasePage::new(&app, &member, case, &events, None);
     page.banner = params.done.and_then(|done| page.banner_for(&done));
     Ok(page.into_response())
@@ -301,7 +302,14 @@ async fn respond(
         ),
         AppError::Case(CaseError::RoleRequired { transition, needed }) => (
             StatusCode::FORBIDDEN,
-            Problem::Refused(role_required(app, reference, &transition, needed).await?),
+            Problem::Refused(role_required(app, member, reference, &transition, needed).await?),
+            None,
+        ),
+        AppError::LeadRequired => (
+            StatusCode::FORBIDDEN,
+            Problem::Refused(
+                "Only a team lead can assign a case to someone else or to another team".into(),
+            ),
             None,
         ),
         AppError::Case(CaseError::Closed) => (
@@ -320,22 +328,24 @@ async fn respond(
         ),
         other => return Err(other.into()),
     };
+    let caller = member.caller();
     let case = match current {
         Some(case) => case,
-        None => app.case(reference).await?,
+        None => app.case(&caller, reference).await?,
     };
-    let events = app.events(reference).await?;
+    let events = app.events(&caller, reference).await?;
     let page = CasePage::new(app, member, case, &events, Some((&posted, problem)));
     Ok((status, page).into_response())
 }
 
 async fn role_required(
     app: &App,
+    member: &StaffMember,
     reference: Reference,
     transition: &str,
     needed: Role,
 ) -> Result<String, PageError> {
-    let case = app.case(reference).await?;
+    let case = app.case(&member.caller(), reference).await?;
     let label = app
         .services()
         .get(&case.service)
@@ -569,7 +579,11 @@ pub(crate) struct CasePage {
     seen: i64,
     actions: Vec<ActionForm>,
     assign_to_me: Option<String>,
+    /// Only a lead or an admin gives cases to others; an agent can only give back their own.
+    assign_others: bool,
+    unassign_me: bool,
     assignee_value: String,
+    assignee_error: Option<String>,
     note: String,
     note_error: Option<String>,
     /// `None` for a closed case, whose answers cannot change until it is reopened.
@@ -722,6 +736,10 @@ impl CasePage {
 
         let now = app.now();
         let location = case.location.as_ref();
+        let mine = case
+            .assignee
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(&member.email));
         Self {
             page: Chrome {
                 has_errors: !errors.is_empty(),
@@ -785,9 +803,11 @@ impl CasePage {
                 _ => newest,
             },
             actions,
-            assign_to_me: (case.assignee.as_deref() != Some(member.email.as_str()))
-                .then(|| member.email.clone()),
+            assign_to_me: (!mine).then(|| member.email.clone()),
+            assign_others: member.role >= Role::Lead,
+            unassign_me: mine && member.role < Role::Lead,
             assignee_value,
+            assignee_error: error_for(&Which::Assign, "assignee"),
             note,
             note_error: error_for(&Which::Note, "text"),
             edit,
@@ -832,6 +852,7 @@ fn anchor(service: Option<&Service>, which: &Which, field: &str) -> String {
     match field {
         "text" => "note-text".to_owned(),
         "priority" => "edit-priority".to_owned(),
+        "assignee" => "assign-assignee".to_owned(),
         _ => prefix,
     }
 }

@@ -2,6 +2,7 @@
 //! MOJ design systems. Every page works without JavaScript, and every form is a plain GET or
 //! POST. Handlers are thin: parse the request, call one `App` function, render a template.
 
+mod admin;
 mod case;
 mod format;
 mod worktray;
@@ -14,6 +15,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use casework_app::domain::service::Role;
 use casework_app::{App, AppError, StaffMember};
 
 use crate::assets;
@@ -32,6 +34,7 @@ pub(crate) fn router() -> Router<App> {
             "/staff/cases/{reference}/answers",
             post(case::change_answers),
         )
+        .merge(admin::router())
         .layer(map_response(not_stored))
 }
 
@@ -50,6 +53,10 @@ pub(crate) struct Chrome {
     pub title: String,
     /// The signed-in member of staff's name.
     pub user: Option<String>,
+    /// The signed-in member of staff is an admin: the navigation offers the admin pages.
+    pub admin: bool,
+    /// The navigation's item for the page's area.
+    pub current: Nav,
     pub has_errors: bool,
     /// Wide pages (the worktray's table) use the whole window rather than the usual column.
     pub wide: bool,
@@ -61,11 +68,29 @@ impl Chrome {
         Self {
             title: title.into(),
             user: member.map(|m| m.name.clone()),
+            admin: is_admin(member),
+            current: Nav::Worktray,
             has_errors: false,
             wide: false,
             assets: assets::PREFIX,
         }
     }
+
+    /// Templates compare with this rather than with `Nav`, which not every page imports.
+    pub(crate) fn in_admin(&self) -> bool {
+        self.current == Nav::Admin
+    }
+}
+
+/// The areas of the service navigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Nav {
+    Worktray,
+    Admin,
+}
+
+pub(crate) fn is_admin(member: Option<&StaffMember>) -> bool {
+    member.is_some_and(|m| m.role == Role::Admin)
 }
 
 /// One entry in a GOV.UK error summary, linking to the field it is about where there is one.

@@ -1,23 +1,27 @@
 //! The worktray: the cases a member of staff and their teams own, in five queues with their
 //! counts, narrowed by filters and a search, sorted, and paged by keyset. Everything it shows is
-//! in the URL (GET forms and links), so that a view can be bookmarked and shared.
+//! in the URL (GET forms and links), so that a view can be bookmarked and shared. The app keeps
+//! every list to the cases of the member's teams.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use casework_app::domain::calendar::{end_of_uk_day, uk_date};
+use casework_app::domain::calendar::{start_of_uk_day, uk_date};
 use casework_app::domain::case::Case;
 use casework_app::store::{Assignee, CaseFilter, CaseQuery, CaseSort, Cursor};
 use casework_app::{App, StaffMember};
 use serde::Deserialize;
-use time::OffsetDateTime;
+use time::{Date, Duration, Month, OffsetDateTime};
 
 use super::format::{self, Tag};
-use super::{Chrome, PageError};
+use super::{Chrome, ErrorItem, PageError};
 use crate::api::model::{decode_cursor, encode_cursor};
 use crate::auth::SignedIn;
 
 const PAGE_SIZE: u32 = 25;
+
+/// How far back "Recently closed" looks.
+const RECENTLY_CLOSED: Duration = Duration::days(30);
 
 /// The query string as sent. Every parameter is optional and an unusable one is ignored, so that
 /// an old bookmark still opens a worktray.
@@ -27,8 +31,15 @@ pub(crate) struct Params {
     service: Option<String>,
     state: Option<String>,
     team: Option<String>,
+    priority: Option<String>,
     assignee: Option<String>,
     due: Option<String>,
+    created_from_day: Option<String>,
+    created_from_month: Option<String>,
+    created_from_year: Option<String>,
+    created_to_day: Option<String>,
+    created_to_month: Option<String>,
+    created_to_year: Option<String>,
     q: Option<String>,
     sort: Option<String>,
     after: Option<String>,
@@ -117,14 +128,15 @@ impl View {
             },
             Self::Closed => CaseFilter {
                 open: Some(false),
+                closed_since: Some(now - RECENTLY_CLOSED),
                 ..CaseFilter::default()
             },
         }
     }
 }
 
-/// How soon open cases are due. Each includes the cases already overdue: what must be done by
-/// then.
+/// How soon open cases are due. "Today" and "this week" leave out the cases already overdue,
+/// which have their own choice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Due {
     Overdue,
@@ -146,24 +158,92 @@ impl Due {
     fn label(self) -> &'static str {
         match self {
             Self::Overdue => "Overdue",
-            Self::Today => "Due by the end of today",
-            Self::Week => "Due by the end of this week",
+            Self::Today => "Due today",
+            Self::Week => "Due this week",
         }
     }
 
-    /// The instant the cases must be due before.
-    fn before(self, now: OffsetDateTime) -> OffsetDateTime {
+    /// Narrows `filter` to the open cases due in this window.
+    fn narrow(self, filter: &mut CaseFilter, now: OffsetDateTime) {
         let today = uk_date(now);
-        match self {
+        let end = match self {
             Self::Overdue => now,
-            Self::Today => end_of_uk_day(today),
+            Self::Today => start_of_uk_day(today.next_day().unwrap_or(today)),
             Self::Week => {
-                let to_sunday = 6 - i64::from(today.weekday().number_days_from_monday());
-                end_of_uk_day(today + time::Duration::days(to_sunday))
+                let to_monday = 7 - i64::from(today.weekday().number_days_from_monday());
+                start_of_uk_day(today + Duration::days(to_monday))
             }
+        };
+        filter.overdue_at = Some(end);
+        if self != Self::Overdue {
+            filter.due_from = Some(now);
         }
     }
 }
+
+/// A GOV.UK date input of the filter: its three boxes as typed, kept to show again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct DateInput {
+    day: String,
+    month: String,
+    year: String,
+}
+
+impl DateInput {
+    fn new(day: Option<String>, month: Option<String>, year: Option<String>) -> Self {
+        let typed = |v: Option<String>| v.map(|v| v.trim().to_owned()).unwrap_or_default();
+        Self {
+            day: typed(day),
+            month: typed(month),
+            year: typed(year),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.day.is_empty() && self.month.is_empty() && self.year.is_empty()
+    }
+
+    /// The date typed, `Ok(None)` when nothing was, or `Err` when it is not a real date.
+    fn date(&self) -> Result<Option<Date>, ()> {
+        if self.is_empty() {
+            return Ok(None);
+        }
+        let number = |text: &str| text.parse::<i32>().map_err(|_| ());
+        let (day, month, year) = (
+            number(&self.day)?,
+            number(&self.month)?,
+            number(&self.year)?,
+        );
+        let month = u8::try_from(month)
+            .ok()
+            .and_then(|m| Month::try_from(m).ok())
+            .ok_or(())?;
+        let day = u8::try_from(day).map_err(|_| ())?;
+        // A four-figure year, so that "26" is not read as the year 26.
+        if !(1000..=9999).contains(&year) {
+            return Err(());
+        }
+        Date::from_calendar_date(year, month, day)
+            .map(Some)
+            .map_err(|_| ())
+    }
+
+    fn pairs(&self, prefix: &'static [&'static str; 3]) -> Vec<(&'static str, String)> {
+        [&self.day, &self.month, &self.year]
+            .into_iter()
+            .zip(prefix)
+            .filter(|(value, _)| !value.is_empty())
+            .map(|(value, name)| (*name, value.clone()))
+            .collect()
+    }
+}
+
+const CREATED_FROM: [&str; 3] = [
+    "created_from_day",
+    "created_from_month",
+    "created_from_year",
+];
+const CREATED_TO: [&str; 3] = ["created_to_day", "created_to_month", "created_to_year"];
 
 fn sort_code(sort: CaseSort) -> &'static str {
     match sort {
@@ -181,8 +261,12 @@ struct Selection {
     service: Option<String>,
     state: Option<String>,
     team: Option<String>,
+    priority: Option<String>,
     assignee: Option<String>,
     due: Option<Due>,
+    /// Created between these days, both included; kept as typed so that a mistake can be shown.
+    created_from: DateInput,
+    created_to: DateInput,
     q: Option<String>,
     sort: CaseSort,
     after: Option<Cursor>,
@@ -215,9 +299,24 @@ impl Selection {
             view,
             service: given(params.service).filter(|code| app.services().get(code).is_some()),
             state: given(params.state),
-            team: team_for(view, given(params.team), member),
+            team: given(params.team).filter(|team| member.caller().works(team)),
+            priority: given(params.priority).filter(|code| {
+                app.services()
+                    .iter()
+                    .any(|s| s.priorities.iter().any(|p| p.code == *code))
+            }),
             assignee: given(params.assignee).filter(|_| view.offers_assignee()),
             due,
+            created_from: DateInput::new(
+                params.created_from_day,
+                params.created_from_month,
+                params.created_from_year,
+            ),
+            created_to: DateInput::new(
+                params.created_to_day,
+                params.created_to_month,
+                params.created_to_year,
+            ),
             q: given(params.q),
             sort,
             after: params.after.and_then(|raw| decode_cursor(&raw, sort).ok()),
@@ -225,8 +324,8 @@ impl Selection {
     }
 
     /// A queue with no filters. Going from one queue of "my teams" to another keeps the team
-    /// being looked at; the member's own queue covers every team.
-    fn tab(&self, view: View, member: &StaffMember) -> Self {
+    /// being looked at, if one is.
+    fn tab(&self, view: View) -> Self {
         let team = (view.by_team() && self.view.by_team())
             .then(|| self.team.clone())
             .flatten();
@@ -234,9 +333,12 @@ impl Selection {
             view,
             service: None,
             state: None,
-            team: team_for(view, team, member),
+            team,
+            priority: None,
             assignee: None,
             due: None,
+            created_from: DateInput::default(),
+            created_to: DateInput::default(),
             q: None,
             sort: view.default_sort(),
             after: None,
@@ -248,23 +350,65 @@ impl Selection {
         filter.service.clone_from(&self.service);
         filter.state.clone_from(&self.state);
         filter.team.clone_from(&self.team);
+        filter.priority.clone_from(&self.priority);
         if let Some(assignee) = &self.assignee {
             filter.assignee = Some(Assignee::Person(assignee.clone()));
         }
         if let Some(due) = self.due {
-            filter.overdue_at = Some(due.before(now));
+            due.narrow(&mut filter, now);
         }
+        let (from, to) = self.created();
+        filter.created_from = from.map(start_of_uk_day);
+        filter.created_before = to.map(|to| start_of_uk_day(to.next_day().unwrap_or(to)));
         filter.q.clone_from(&self.q);
         filter
     }
 
+    /// The created-between days that are real dates; the others are left out of the filter
+    /// and explained by `errors`.
+    fn created(&self) -> (Option<Date>, Option<Date>) {
+        (
+            self.created_from.date().ok().flatten(),
+            self.created_to.date().ok().flatten(),
+        )
+    }
+
+    /// What is wrong with the dates typed, for the error summary.
+    fn errors(&self) -> Vec<ErrorItem> {
+        let mut errors = Vec::new();
+        for (input, name, id) in [
+            (&self.created_from, "Created from", "filter-created-from"),
+            (&self.created_to, "Created to", "filter-created-to"),
+        ] {
+            if input.date().is_err() {
+                errors.push(ErrorItem {
+                    text: format!("{name} must be a real date, such as 27 3 2026"),
+                    href: Some(format!("#{id}-day")),
+                });
+            }
+        }
+        if let (Some(from), Some(to)) = self.created()
+            && to < from
+        {
+            errors.push(ErrorItem {
+                text: "Created to must be the same as or after created from".to_owned(),
+                href: Some("#filter-created-to-day".to_owned()),
+            });
+        }
+        errors
+    }
+
     /// Whether the member has narrowed the queue.
     fn is_filtered(&self) -> bool {
+        let (from, to) = self.created();
         self.service.is_some()
             || self.state.is_some()
-            || (!self.view.by_team() && self.team.is_some())
+            || self.team.is_some()
+            || self.priority.is_some()
             || self.assignee.is_some()
             || self.due.is_some()
+            || from.is_some()
+            || to.is_some()
             || self.q.is_some()
     }
 
@@ -292,11 +436,14 @@ impl Selection {
             ("service", self.service.clone()),
             ("state", self.state.clone()),
             ("team", self.team.clone()),
+            ("priority", self.priority.clone()),
             ("assignee", self.assignee.clone()),
             ("due", self.due.map(|d| d.code().to_owned())),
             ("q", self.q.clone()),
         ];
         pairs.extend(optional.into_iter().filter_map(|(n, v)| v.map(|v| (n, v))));
+        pairs.extend(self.created_from.pairs(&CREATED_FROM));
+        pairs.extend(self.created_to.pairs(&CREATED_TO));
         if self.sort != self.view.default_sort() {
             pairs.push(("sort", sort_code(self.sort).to_owned()));
         }
@@ -319,19 +466,6 @@ impl Selection {
         changed.after = None;
         change(&mut changed);
         changed
-    }
-}
-
-/// The team a queue looks at. A queue of "my teams" looks at one of the member's teams at a
-/// time, the one asked for or else their first: the store filters by one team. Their own queue
-/// may be narrowed to any team.
-fn team_for(view: View, asked: Option<String>, member: &StaffMember) -> Option<String> {
-    if !view.by_team() || member.teams.is_empty() {
-        return asked;
-    }
-    match asked {
-        Some(team) if member.teams.contains(&team) => Some(team),
-        _ => member.teams.first().cloned(),
     }
 }
 
@@ -389,11 +523,16 @@ pub(crate) struct WorktrayPage {
     states: Vec<Choice>,
     /// Empty when there is no choice of team to make.
     teams: Vec<Choice>,
-    /// A queue of "my teams" always looks at one of them, so offers no "any team".
-    selection_by_team: bool,
+    /// Empty when no service has more than one priority.
+    priorities: Vec<Choice>,
     offers_assignee: bool,
     assignee: String,
     dues: Vec<Choice>,
+    created_from: DateInput,
+    created_to: DateInput,
+    created_from_error: Option<String>,
+    created_to_error: Option<String>,
+    errors: Vec<ErrorItem>,
     /// How many cases the filters leave, when there are filters.
     matching: Option<String>,
     sort_description: &'static str,
@@ -411,15 +550,16 @@ pub(crate) async fn show(
     Query(params): Query<Params>,
 ) -> Result<WorktrayPage, PageError> {
     let now = app.now();
+    let caller = member.caller();
     let selection = Selection::new(params, &member, &app);
     let tabs: Vec<Selection> = View::ALL
         .into_iter()
-        .map(|view| selection.tab(view, &member))
+        .map(|view| selection.tab(view))
         .collect();
     let count = |s: &Selection| {
         let filter = s.filter(&member, now);
-        let app = app.clone();
-        async move { app.count_cases(&filter).await }
+        let (app, caller) = (app.clone(), caller.clone());
+        async move { app.count_cases(&caller, &filter).await }
     };
     let query = CaseQuery {
         filter: selection.filter(&member, now),
@@ -429,7 +569,7 @@ pub(crate) async fn show(
     };
     let matching = async {
         if selection.is_filtered() {
-            app.count_cases(&query.filter).await.map(Some)
+            app.count_cases(&caller, &query.filter).await.map(Some)
         } else {
             Ok(None)
         }
@@ -441,12 +581,20 @@ pub(crate) async fn show(
         count(&tabs[3]),
         count(&tabs[4]),
         matching,
-        app.list_cases(&query),
+        app.list_cases(&caller, &query),
     )?;
     let counts = [mine, unassigned, overdue, open, closed];
+    let errors = selection.errors();
+    let error_for = |id: &str| {
+        errors
+            .iter()
+            .find(|e| e.href.as_deref() == Some(&format!("#{id}-day")))
+            .map(|e| e.text.clone())
+    };
     Ok(WorktrayPage {
         page: Chrome {
             wide: true,
+            has_errors: !errors.is_empty(),
             ..Chrome::new(selection.view.label(), Some(&member))
         },
         heading: selection.view.label(),
@@ -461,8 +609,14 @@ pub(crate) async fn show(
             })
             .collect(),
         selected: selected_filters(&selection, &app),
-        clear_href: selection.tab(selection.view, &member).href(),
-        filter_hidden: selection.hidden(&["service", "state", "team", "assignee", "due"]),
+        clear_href: selection.tab(selection.view).href(),
+        filter_hidden: selection.hidden(
+            &["service", "state", "team", "priority", "assignee", "due"]
+                .into_iter()
+                .chain(CREATED_FROM)
+                .chain(CREATED_TO)
+                .collect::<Vec<_>>(),
+        ),
         search_hidden: selection.hidden(&["q"]),
         q: selection.q.clone().unwrap_or_default(),
         services: app
@@ -476,10 +630,21 @@ pub(crate) async fn show(
             .collect(),
         states: state_choices(&selection, &app),
         teams: team_choices(&selection, &member, &app),
-        selection_by_team: selection.view.by_team(),
+        priorities: priority_choices(&app, selection.service.as_deref())
+            .into_iter()
+            .map(|choice| Choice {
+                selected: selection.priority.as_ref() == Some(&choice.value),
+                ..choice
+            })
+            .collect(),
         offers_assignee: selection.view.offers_assignee(),
         assignee: selection.assignee.clone().unwrap_or_default(),
         dues: due_choices(&selection),
+        created_from: selection.created_from.clone(),
+        created_to: selection.created_to.clone(),
+        created_from_error: error_for("filter-created-from"),
+        created_to_error: error_for("filter-created-to"),
+        errors,
         matching: matching.map(|n| match n {
             1 => "1 case matches the filters".to_owned(),
             n => format!("{} cases match the filters", format::count(n)),
@@ -542,14 +707,32 @@ fn selected_filters(selection: &Selection, app: &App) -> Vec<SelectedFilter> {
             s.state = None
         });
     }
-    if let (Some(team), false) = (&selection.team, selection.view.by_team()) {
+    if let Some(team) = &selection.team {
         add("Team", team.clone(), |s| s.team = None);
+    }
+    if let Some(code) = &selection.priority {
+        let label = priority_choices(app, selection.service.as_deref())
+            .into_iter()
+            .find(|p| p.value == *code)
+            .map_or_else(|| code.clone(), |p| p.text);
+        add("Priority", label, |s| s.priority = None);
     }
     if let Some(assignee) = &selection.assignee {
         add("Assigned to", assignee.clone(), |s| s.assignee = None);
     }
     if let Some(due) = selection.due {
         add("Due", due.label().to_owned(), |s| s.due = None);
+    }
+    let (from, to) = selection.created();
+    if let Some(from) = from {
+        add("Created from", format::date(from), |s| {
+            s.created_from = DateInput::default()
+        });
+    }
+    if let Some(to) = to {
+        add("Created to", format::date(to), |s| {
+            s.created_to = DateInput::default()
+        });
     }
     if let Some(q) = &selection.q {
         add("Search", format!("“{q}”"), |s| s.q = None);
@@ -592,10 +775,10 @@ fn state_label(app: &App, selection: &Selection, code: &str) -> String {
         .map_or_else(|| code.to_owned(), |c| c.text)
 }
 
-/// A queue of "my teams" chooses among the member's teams, if they have more than one; their own
-/// queue among every team that services send cases to or the member belongs to.
+/// The teams the member may narrow a queue to: their own, or, for an admin, who works every
+/// team, every team that services send cases to or that they belong to. One team is no choice.
 fn team_choices(selection: &Selection, member: &StaffMember, app: &App) -> Vec<Choice> {
-    let mut teams: Vec<String> = if selection.view.by_team() && !member.teams.is_empty() {
+    let mut teams: Vec<String> = if member.caller().teams.is_some() {
         member.teams.clone()
     } else {
         app.services()
@@ -606,7 +789,7 @@ fn team_choices(selection: &Selection, member: &StaffMember, app: &App) -> Vec<C
     };
     teams.sort();
     teams.dedup();
-    if selection.view.by_team() && teams.len() < 2 {
+    if teams.len() < 2 {
         return Vec::new();
     }
     teams
@@ -617,6 +800,38 @@ fn team_choices(selection: &Selection, member: &StaffMember, app: &App) -> Vec<C
             value: team,
         })
         .collect()
+}
+
+/// The priorities of the chosen service, or of every service, each code once, or none when
+/// there is no choice. Services may give one code different labels ("urgent" is within 5
+/// working days for repairs, another time for housing): the code itself is shown then.
+fn priority_choices(app: &App, service: Option<&str>) -> Vec<Choice> {
+    let mut choices: Vec<Choice> = Vec::new();
+    let services = app
+        .services()
+        .iter()
+        .filter(|s| service.is_none_or(|code| s.code == code));
+    for priority in services.flat_map(|s| &s.priorities) {
+        match choices.iter_mut().find(|c| c.value == priority.code) {
+            Some(choice) if choice.text != priority.label => {
+                let mut code = priority.code.replace(['-', '_'], " ");
+                if let Some(first) = code.get_mut(..1) {
+                    first.make_ascii_uppercase();
+                }
+                choice.text = code;
+            }
+            Some(_) => {}
+            None => choices.push(Choice {
+                value: priority.code.clone(),
+                text: priority.label.clone(),
+                selected: false,
+            }),
+        }
+    }
+    if choices.len() < 2 {
+        choices.clear();
+    }
+    choices
 }
 
 /// The due-date radios, "any time" first, for the queues that offer them.

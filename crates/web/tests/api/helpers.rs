@@ -122,7 +122,11 @@ impl TestApp {
     }
 
     pub async fn case_count(&self) -> i64 {
-        self.app.count_cases(&Default::default()).await.unwrap()
+        self.app
+            .store()
+            .count_cases(&Default::default())
+            .await
+            .unwrap()
     }
 }
 

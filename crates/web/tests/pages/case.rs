@@ -5,6 +5,7 @@ use crate::helpers::{MONDAY, Page, system};
 use crate::on_both_databases;
 
 const AGENT: &str = "agent@example.com";
+const LEAD: &str = "lead@example.com";
 
 /// The case page's path.
 fn path(reference: &impl std::fmt::Display) -> String {
@@ -110,7 +111,7 @@ on_both_databases! {
         );
         assert_eq!(after.texts(".moj-timeline__byline")[0], format!("by {AGENT}"));
         assert_eq!(after.version("note"), "2");
-        let done = app.app.case(case.reference).await.unwrap();
+        let done = app.app.case(&system(), case.reference).await.unwrap();
         assert_eq!(done.state, "scheduled");
     }
 
@@ -141,28 +142,67 @@ on_both_databases! {
         assert_eq!(page.text("#transition-schedule .govuk-error-message"), "Error: Enter date the crew will return");
         assert_eq!(page.value("transition-schedule-crew"), "Round 4");
         assert_eq!(page.attr("#transition-schedule", "open").as_deref(), Some(""));
-        assert_eq!(app.app.case(case.reference).await.unwrap().state, "reported");
+        assert_eq!(app.app.case(&system(), case.reference).await.unwrap().state, "reported");
     }
 
-    async fn cases_are_assigned_to_me_and_to_someone_else(app: TestApp) {
+    async fn an_agent_takes_a_case_and_gives_it_back(app: TestApp) {
         let case = app.report("Amira Khan").await;
+        app.add_staff("sam@example.com", Role::Agent, &["waste"]).await;
         let browser = app.sign_in(AGENT, Role::Agent).await;
         let form = format!("{}/assignment", path(&case.reference));
+        let open = browser.page(&path(&case.reference)).await;
+        assert!(open.texts("form button").contains(&"Assign to me".to_owned()));
+        assert!(open.texts("#assign").is_empty(), "an agent is not offered to assign to others");
 
         let mine = browser.submit(&form, &[("version", "1"), ("seen", "1"), ("assignee", AGENT)]).await;
         assert_eq!(mine.text(".govuk-notification-banner__heading"), format!("Case assigned to {AGENT}"));
         assert_eq!(mine.timeline()[0], format!("Assigned to {AGENT}"));
         assert!(!mine.texts("form button").contains(&"Assign to me".to_owned()));
-        assert_eq!(mine.value("assign-assignee"), AGENT);
+        assert!(mine.texts("form button").contains(&"Unassign me".to_owned()));
         assert_eq!(browser.page("/staff").await.references(), [case.reference.to_string()]);
 
-        let theirs = browser
-            .submit(&form, &[("version", "2"), ("seen", "2"), ("assignee", "sam@example.com")])
-            .await;
-        assert_eq!(theirs.text(".govuk-notification-banner__heading"), "Case assigned to sam@example.com");
-        let nobody = browser.submit(&form, &[("version", "3"), ("seen", "3"), ("assignee", "")]).await;
+        // Giving it to a colleague is a lead's to do.
+        let refused = Page::of(
+            browser
+                .post(&form, &[("version", "2"), ("seen", "2"), ("assignee", "sam@example.com")])
+                .await,
+        )
+        .await;
+        assert_eq!(refused.status, 403);
+        assert_eq!(
+            refused.texts(".govuk-error-summary__list li"),
+            ["Only a team lead can assign a case to someone else or to another team"]
+        );
+        let nobody = browser.submit(&form, &[("version", "2"), ("seen", "2"), ("assignee", "")]).await;
         assert_eq!(nobody.text(".govuk-notification-banner__heading"), "Case unassigned");
         assert_eq!(nobody.timeline()[0], "Unassigned");
+    }
+
+    async fn a_lead_assigns_to_someone_in_the_team(app: TestApp) {
+        let case = app.report("Amira Khan").await;
+        app.add_staff("sam@example.com", Role::Agent, &["waste"]).await;
+        app.add_staff("rita@example.com", Role::Agent, &["repairs"]).await;
+        let browser = app.sign_in(LEAD, Role::Lead).await;
+        let form = format!("{}/assignment", path(&case.reference));
+
+        for someone in ["nobody@example.com", "rita@example.com"] {
+            let refused = Page::of(
+                browser.post(&form, &[("version", "1"), ("seen", "1"), ("assignee", someone)]).await,
+            )
+            .await;
+            assert_eq!(refused.status, 422, "{someone}");
+            assert_eq!(
+                refused.errors(),
+                [("Enter the email address of someone in the waste team".to_owned(), "#assign-assignee".to_owned())]
+            );
+            assert_eq!(refused.value("assign-assignee"), someone, "what was typed is kept");
+        }
+        let theirs = browser
+            .submit(&form, &[("version", "1"), ("seen", "1"), ("assignee", "Sam@Example.com")])
+            .await;
+        assert_eq!(theirs.text(".govuk-notification-banner__heading"), "Case assigned to sam@example.com");
+        let nobody = browser.submit(&form, &[("version", "2"), ("seen", "2"), ("assignee", "")]).await;
+        assert_eq!(nobody.text(".govuk-notification-banner__heading"), "Case unassigned");
     }
 
     async fn notes_are_added_and_an_empty_one_is_refused(app: TestApp) {
@@ -259,7 +299,7 @@ on_both_databases! {
         assert_eq!(stale.text("#note-text"), "My note");
         // The page now shows the case as it is, and its forms its current version.
         assert_eq!(stale.version("note"), "2");
-        assert_eq!(app.app.events(case.reference).await.unwrap().len(), 2, "nothing was overwritten");
+        assert_eq!(app.app.events(&system(), case.reference).await.unwrap().len(), 2, "nothing was overwritten");
 
         let seen = stale.seen("note");
         let added = browser.submit(&form, &[("version", "2"), ("seen", &seen), ("text", "My note")]).await;

@@ -86,6 +86,7 @@ pub fn system() -> Caller {
         actor: Actor::System,
         role: Role::Admin,
         api_key_id: None,
+        teams: None,
     }
 }
 
@@ -96,6 +97,11 @@ impl TestApp {
 
     /// Adds a member of staff in the `waste` team and signs them in through the sign-in page.
     pub async fn sign_in(&self, email: &str, role: Role) -> Browser {
+        self.sign_in_to(email, role, &["waste"]).await
+    }
+
+    /// Adds a member of staff in `teams`.
+    pub async fn add_staff(&self, email: &str, role: Role, teams: &[&str]) {
         self.app
             .add_staff(
                 &system(),
@@ -103,20 +109,18 @@ impl TestApp {
                     email: email.to_owned(),
                     name: format!("Staff {email}"),
                     role,
-                    teams: vec!["waste".to_owned()],
+                    teams: teams.iter().map(|t| (*t).to_owned()).collect(),
                     password: Some(PASSWORD.to_owned()),
                 },
             )
             .await
             .expect("the member of staff is added");
-        let browser = Browser {
-            address: self.address.clone(),
-            client: Client::builder()
-                .cookie_store(true)
-                .redirect(Policy::none())
-                .build()
-                .unwrap(),
-        };
+    }
+
+    /// Adds a member of staff in `teams` and signs them in through the sign-in page.
+    pub async fn sign_in_to(&self, email: &str, role: Role, teams: &[&str]) -> Browser {
+        self.add_staff(email, role, teams).await;
+        let browser = self.signed_out();
         let response = browser
             .post(
                 "/staff/sign-in",
@@ -125,6 +129,18 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), 303, "signing in");
         browser
+    }
+
+    /// A browser that has not signed in.
+    pub fn signed_out(&self) -> Browser {
+        Browser {
+            address: self.address.clone(),
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .unwrap(),
+        }
     }
 
     /// Reports a missed bin for `name`, as a resident would.

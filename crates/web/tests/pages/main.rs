@@ -3,6 +3,9 @@
 
 mod helpers;
 
+mod admin;
 mod assets;
 mod case;
+mod roles;
+mod teams;
 mod worktray;

@@ -149,7 +149,7 @@ on_both_databases! {
 
         let by_created = browser.page("/staff?view=open&sort=created").await;
         assert_eq!(by_created.references(), [reference(&ben), reference(&amira)]);
-        assert_eq!(by_created.attr("th[aria-sort=descending] a", "href").unwrap(), "/staff?view=open&team=waste&sort=created");
+        assert_eq!(by_created.attr("th[aria-sort=descending] a", "href").unwrap(), "/staff?view=open&sort=created");
         assert_eq!(by_created.attrs("th[aria-sort=none]", "aria-sort").len(), 2);
 
         // What the URL asks for that makes no sense is left out, not refused.
@@ -174,7 +174,7 @@ on_both_databases! {
         let second = browser.page(&next).await;
         assert_eq!(second.references().len(), 5);
         assert!(second.attr("a[rel=next]", "href").is_none());
-        assert_eq!(second.attr(".govuk-pagination__prev a", "href").unwrap(), "/staff?view=open&team=waste");
+        assert_eq!(second.attr(".govuk-pagination__prev a", "href").unwrap(), "/staff?view=open");
         let seen: BTreeSet<String> = first.references().into_iter().chain(second.references()).collect();
         assert_eq!(seen.len(), 30);
     }
@@ -192,5 +192,91 @@ on_both_databases! {
         assert_eq!(sla(&page), "Overdue");
         assert_eq!(page.attr("tbody td:nth-of-type(4) .govuk-tag", "class").unwrap(), "govuk-tag govuk-tag--red");
         assert_eq!(page.tabs()[2], "Overdue (1)");
+    }
+}
+
+on_both_databases! {
+    async fn priority_and_created_between_filters(app: TestApp) {
+        // Thursday 3 and Monday 7 December.
+        app.set_now(MONDAY - Duration::days(4));
+        let old = app.report("Dara Evans").await;
+        app.set_now(MONDAY);
+        let new = app.report("Eve Foster").await;
+        let browser = app.sign_in(AGENT, Role::Agent).await;
+
+        assert_eq!(references(&browser, "/staff?view=open&priority=standard").await.len(), 2);
+        let urgent = browser.page("/staff?view=open&priority=urgent").await;
+        assert!(urgent.references().is_empty());
+        // Within one service, its own words for its priorities.
+        let repairs = browser.page("/staff?view=open&service=housing-repair&priority=urgent").await;
+        assert_eq!(repairs.texts(".moj-filter__tag")[1], "Remove this filter Urgent: within 5 working days");
+        assert_eq!(urgent.texts(".moj-filter__tag"), ["Remove this filter Urgent"]);
+
+        let from = "/staff?view=open&created_from_day=4&created_from_month=12&created_from_year=2026";
+        let page = browser.page(from).await;
+        assert_eq!(page.references(), [reference(&new)]);
+        assert_eq!(page.texts(".moj-filter__tag"), ["Remove this filter 4 December 2026"]);
+        assert_eq!(page.value("filter-created-from-day"), "4");
+        let to = "/staff?view=open&created_to_day=3&created_to_month=12&created_to_year=2026";
+        assert_eq!(references(&browser, to).await, [reference(&old)]);
+        let one_day = "/staff?view=open&created_from_day=7&created_from_month=12&created_from_year=2026\
+                       &created_to_day=7&created_to_month=12&created_to_year=2026";
+        assert_eq!(references(&browser, one_day).await, [reference(&new)]);
+
+        // A date that is not real is explained, kept as typed, and left out of the filter.
+        let wrong = browser
+            .page("/staff?view=open&created_from_day=31&created_from_month=2&created_from_year=2026")
+            .await;
+        assert!(wrong.title().starts_with("Error: "), "{}", wrong.title());
+        assert_eq!(
+            wrong.errors(),
+            [("Created from must be a real date, such as 27 3 2026".to_owned(), "#filter-created-from-day".to_owned())]
+        );
+        assert_eq!(wrong.value("filter-created-from-day"), "31");
+        assert_eq!(wrong.text("#filter-created-from-error"), "Error: Created from must be a real date, such as 27 3 2026");
+        assert_eq!(wrong.references().len(), 2);
+        let backwards = browser
+            .page("/staff?view=open&created_from_day=7&created_from_month=12&created_from_year=2026\
+                   &created_to_day=3&created_to_month=12&created_to_year=2026")
+            .await;
+        assert_eq!(
+            backwards.errors(),
+            [("Created to must be the same as or after created from".to_owned(), "#filter-created-to-day".to_owned())]
+        );
+    }
+
+    async fn due_today_and_this_week_leave_out_the_overdue(app: TestApp) {
+        // Reported on Thursday 3 December: due at the end of Monday 7th. On Monday: due Wednesday.
+        app.set_now(MONDAY - Duration::days(4));
+        let old = app.report("Dara Evans").await;
+        app.set_now(MONDAY);
+        let new = app.report("Eve Foster").await;
+        let browser = app.sign_in(AGENT, Role::Agent).await;
+
+        assert_eq!(references(&browser, "/staff?view=open&due=today").await, [reference(&old)]);
+        assert_eq!(references(&browser, "/staff?view=open&due=week").await.len(), 2);
+
+        app.set_now(MONDAY + Duration::days(1));
+        assert_eq!(references(&browser, "/staff?view=open&due=overdue").await, [reference(&old)]);
+        assert!(references(&browser, "/staff?view=open&due=today").await.is_empty());
+        assert_eq!(references(&browser, "/staff?view=open&due=week").await, [reference(&new)]);
+    }
+
+    async fn recently_closed_means_the_last_thirty_days(app: TestApp) {
+        let collect = async |at| {
+            app.set_now(at);
+            let case = app.report("Dara Evans").await;
+            app.app
+                .transition_case(&system(), case.reference, 1, "collect", &Default::default())
+                .await
+                .unwrap()
+        };
+        collect(MONDAY - Duration::days(31)).await;
+        let recent = collect(MONDAY - Duration::days(29)).await;
+        app.set_now(MONDAY);
+        let browser = app.sign_in(AGENT, Role::Agent).await;
+        let page = browser.page("/staff?view=closed").await;
+        assert_eq!(page.references(), [reference(&recent)]);
+        assert_eq!(page.tabs()[4], "Recently closed (1)");
     }
 }

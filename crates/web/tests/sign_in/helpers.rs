@@ -79,6 +79,7 @@ fn operator() -> Caller {
         actor: Actor::System,
         role: Role::Admin,
         api_key_id: None,
+        teams: None,
     }
 }
 
