@@ -131,6 +131,19 @@ impl App {
         }
     }
 
+    /// Counts the caller's matching cases up to `limit`; `limit` means "that many or more".
+    pub async fn count_cases_up_to(
+        &self,
+        caller: &Caller,
+        filter: &CaseFilter,
+        limit: i64,
+    ) -> Result<i64, AppError> {
+        match caller.scope(filter) {
+            Some(filter) => Ok(self.store.count_cases_up_to(&filter, limit).await?),
+            None => Ok(0),
+        }
+    }
+
     pub async fn events(
         &self,
         caller: &Caller,

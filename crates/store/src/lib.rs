@@ -279,6 +279,9 @@ pub trait Store: Send + Sync + 'static {
     async fn case(&self, reference: Reference) -> Result<Option<Case>>;
     async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage>;
     async fn count_cases(&self, filter: &CaseFilter) -> Result<i64>;
+    /// Counts matching cases, but stops at `limit`: a worktray tab needs "1,000+", not an exact
+    /// count that scans half a million rows.
+    async fn count_cases_up_to(&self, filter: &CaseFilter, limit: i64) -> Result<i64>;
     /// A case's timeline, oldest first.
     async fn events(&self, reference: Reference) -> Result<Vec<Event>>;
     async fn idempotent_case(

@@ -289,6 +289,14 @@ macro_rules! impl_store {
                     Ok(sql.build_query_scalar().fetch_one(self.reader()).await?)
                 }
 
+                async fn count_cases_up_to(&self, filter: &CaseFilter, limit: i64) -> Result<i64> {
+                    let mut sql =
+                        QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE TRUE");
+                    push_filter(&mut sql, filter);
+                    sql.push(" LIMIT ").push_bind(limit).push(") AS counted");
+                    Ok(sql.build_query_scalar().fetch_one(self.reader()).await?)
+                }
+
                 async fn events(&self, reference: Reference) -> Result<Vec<Event>> {
                     sqlx::query_as::<_, EventRow>(
                         "SELECT id, case_number, at, actor, data FROM events \

@@ -505,11 +505,19 @@ async fn list(store: &Arc<dyn Store>, filter: CaseFilter, sort: CaseSort) -> Vec
 /// The references (as indexes into `cases`) that `filter` lists, checking that its count agrees.
 async fn listed(store: &Arc<dyn Store>, cases: &[Case], filter: CaseFilter) -> Vec<usize> {
     let found = list(store, filter.clone(), CaseSort::Created).await;
+    let total = found.len() as i64;
     assert_eq!(
         store.count_cases(&filter).await.unwrap(),
-        found.len() as i64,
+        total,
         "count of {filter:?}"
     );
+    for limit in [1, 2, total + 1] {
+        assert_eq!(
+            store.count_cases_up_to(&filter, limit).await.unwrap(),
+            total.min(limit),
+            "count up to {limit} of {filter:?}"
+        );
+    }
     let mut indexes: Vec<usize> = found
         .iter()
         .map(|f| {

@@ -544,6 +544,18 @@ pub(crate) struct WorktrayPage {
     first_href: Option<String>,
 }
 
+/// Queues and filters count up to this many cases and then show "1,000+": an exact count of a
+/// council's open cases costs a scan of all of them on every page view.
+const COUNT_LIMIT: i64 = 1000;
+
+fn bounded_count(n: i64) -> String {
+    if n >= COUNT_LIMIT {
+        format!("{}+", format::count(COUNT_LIMIT))
+    } else {
+        format::count(n)
+    }
+}
+
 pub(crate) async fn show(
     State(app): State<App>,
     SignedIn(member): SignedIn,
@@ -559,7 +571,7 @@ pub(crate) async fn show(
     let count = |s: &Selection| {
         let filter = s.filter(&member, now);
         let (app, caller) = (app.clone(), caller.clone());
-        async move { app.count_cases(&caller, &filter).await }
+        async move { app.count_cases_up_to(&caller, &filter, COUNT_LIMIT).await }
     };
     let query = CaseQuery {
         filter: selection.filter(&member, now),
@@ -569,7 +581,9 @@ pub(crate) async fn show(
     };
     let matching = async {
         if selection.is_filtered() {
-            app.count_cases(&caller, &query.filter).await.map(Some)
+            app.count_cases_up_to(&caller, &query.filter, COUNT_LIMIT)
+                .await
+                .map(Some)
         } else {
             Ok(None)
         }
@@ -603,7 +617,7 @@ pub(crate) async fn show(
             .zip(counts)
             .map(|(tab, count)| TabLink {
                 label: tab.view.label(),
-                count: format::count(count),
+                count: bounded_count(count),
                 href: tab.href(),
                 current: tab.view == selection.view,
             })
@@ -647,7 +661,7 @@ pub(crate) async fn show(
         errors,
         matching: matching.map(|n| match n {
             1 => "1 case matches the filters".to_owned(),
-            n => format!("{} cases match the filters", format::count(n)),
+            n => format!("{} cases match the filters", bounded_count(n)),
         }),
         sort_description: match selection.sort {
             CaseSort::Due => "due date, soonest first",
