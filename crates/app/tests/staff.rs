@@ -24,8 +24,7 @@ const PASSWORD: &str = "correct horse battery";
 async fn app_at(database: &TestDatabase) -> (App, Arc<Mutex<OffsetDateTime>>) {
     let services =
         load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services")).unwrap();
-    let store = casework_store::connect(&database.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let store = database.store().await;
     let now = Arc::new(Mutex::new(START));
     let clock = now.clone();
     let app = App::new(

@@ -22,8 +22,7 @@ async fn app_at(
 ) -> (App, Arc<Mutex<OffsetDateTime>>) {
     let services =
         load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services")).unwrap();
-    let store = casework_store::connect(&database.url).await.unwrap();
-    store.migrate().await.unwrap();
+    let store = database.store().await;
     let now = Arc::new(Mutex::new(start));
     let clock = now.clone();
     let app = App::new(

@@ -45,10 +45,7 @@ pub async fn spawn_app_with(database: TestDatabase, features: Features) -> TestA
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let services = load_services(&root.join("services")).expect("the shipped services load");
     let calendar = load_calendar(None).expect("the calendar loads");
-    let store = casework_store::connect(&database.url)
-        .await
-        .expect("the test database opens");
-    store.migrate().await.expect("migrations run");
+    let store = database.store().await;
     let app = App::new(store, services, calendar, features);
     let key = app
         .create_api_key("test-client", Role::Lead)

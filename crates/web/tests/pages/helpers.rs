@@ -58,10 +58,7 @@ pub async fn spawn_app_with(database: TestDatabase, features: Features) -> TestA
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let services = load_services(&root.join("services")).expect("the shipped services load");
     let calendar = load_calendar(None).expect("the calendar loads");
-    let store = casework_store::connect(&database.url)
-        .await
-        .expect("the test database opens");
-    store.migrate().await.expect("migrations run");
+    let store = database.store().await;
     let now = Arc::new(Mutex::new(MONDAY));
     let clock = now.clone();
     let app = App::new(store, services, calendar, features)

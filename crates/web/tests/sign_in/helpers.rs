@@ -53,10 +53,7 @@ pub async fn spawn_app_with(database: TestDatabase, config: &WebConfig) -> TestA
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let services = load_services(&root.join("services")).expect("the shipped services load");
     let calendar = load_calendar(None).expect("the calendar loads");
-    let store = casework_store::connect(&database.url)
-        .await
-        .expect("the test database opens");
-    store.migrate().await.expect("migrations run");
+    let store = database.store().await;
     let app = App::new(store, services, calendar, Features::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
