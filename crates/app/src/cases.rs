@@ -6,6 +6,7 @@ use casework_domain::service::Service;
 use casework_domain::service::answers::FieldError;
 use casework_store::{CaseFilter, CasePage, CaseQuery, Event, IdempotencyClaim, StoreError};
 
+use crate::plans::new_action_id;
 use crate::{App, AppError, Caller};
 
 /// A request to report a new case, with the client's idempotency key if it sent one.
@@ -26,7 +27,7 @@ pub struct CaseChangeRequest {
 }
 
 impl App {
-    fn service(&self, code: &str) -> Result<&Service, AppError> {
+    pub(crate) fn service(&self, code: &str) -> Result<&Service, AppError> {
         self.services
             .get(code)
             .ok_or_else(|| AppError::UnknownService(code.to_owned()))
@@ -53,7 +54,13 @@ impl App {
             return Ok((replayed, false));
         }
         let service = self.service(&request.service)?;
-        let opening = case::open_case(service, &self.calendar, request.draft, self.now())?;
+        let opening = case::open_case(
+            service,
+            &self.calendar,
+            request.draft,
+            self.now(),
+            new_action_id,
+        )?;
         let stored = self
             .store
             .insert_case(

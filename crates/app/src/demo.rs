@@ -4,6 +4,7 @@
 
 use casework_domain::calendar::WorkingCalendar;
 use casework_domain::case::{Actor, Channel, Contact, Language, Location, NewCase};
+use casework_domain::plan::{ActionId, Plan};
 use casework_domain::service::{Answers, Field, FieldKind, Role, Service, ServiceCatalogue};
 use casework_store::{CaseFilter, CaseQuery, CaseSort};
 use rand::rngs::StdRng;
@@ -165,6 +166,9 @@ impl<'a> DemoCases<'a> {
             sla_due_at: self.calendar.sla_due(created_at, priority.working_days),
             created_at,
             closed_at,
+            plan: Plan::from_template(&service.plan, self.calendar, created_at, || {
+                ActionId::new(uuid::Builder::from_random_bytes(self.rng.random()).into_uuid())
+            }),
         }
     }
 

@@ -1,6 +1,9 @@
 use casework_domain::case::{Case, CaseError, Reference};
+use casework_domain::plan::{Plan, PlanError};
 use casework_domain::service::answers::FieldError;
 use casework_store::StoreError;
+
+use crate::plans::LinkProblem;
 
 /// Why a use case did not happen. The web crate maps each to one HTTP status and body.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +17,16 @@ pub enum AppError {
     /// The case changed since the caller read it.
     #[error("the case changed since version {expected}; it is now at version {}", current.version)]
     Conflict { expected: i64, current: Box<Case> },
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The plan changed since the caller read it.
+    #[error("the plan changed since version {expected}; it is now at version {}", current.version)]
+    PlanConflict { expected: i64, current: Box<Plan> },
+    /// A resident's link does not open a plan.
+    #[error(transparent)]
+    Link(LinkProblem),
+    #[error("the case has no access link {0}")]
+    LinkNotFound(i64),
     #[error("this Idempotency-Key was already used with a different request")]
     IdempotencyMismatch,
     #[error("another case, {0}, already has this external reference")]
@@ -41,6 +54,9 @@ impl From<StoreError> for AppError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict { expected, current } => Self::Conflict { expected, current },
+            StoreError::PlanConflict { expected, current } => {
+                Self::PlanConflict { expected, current }
+            }
             StoreError::DuplicateExternal(reference) => Self::DuplicateExternal(reference),
             StoreError::Unavailable(_) => Self::Unavailable(error),
             other => Self::Internal(other),

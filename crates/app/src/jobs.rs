@@ -1,14 +1,21 @@
 //! What each kind of job does. The worker crate claims jobs and decides when to retry; this
 //! module only runs one.
 
+use casework_domain::calendar::uk_time;
 use casework_domain::case::{Actor, Case};
 use casework_domain::service::Role;
 use casework_store::{CaseFilter, CaseQuery, CaseSort, Job, NewJob};
 use time::{Duration, OffsetDateTime};
 
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, Feature};
 
 const SLA_SWEEP: &str = "sla_sweep";
+const PLAN_REMINDERS: &str = "plan_reminders";
+/// How often residents' reminders are looked for: a reminder is about a day, so a quarter of
+/// an hour late is on time.
+const REMIND_EVERY: Duration = Duration::minutes(15);
+/// Reminders reach residents in the day, not at night (UK local time, hours).
+const REMIND_HOURS: std::ops::Range<u8> = 8..20;
 /// How often the SLA sweep looks for cases past their due time. SLAs are counted in working
 /// days, so a minute late is on time.
 const SWEEP_EVERY: Duration = Duration::minutes(1);
@@ -31,19 +38,24 @@ impl App {
     /// Makes sure the recurring jobs are scheduled. `serve` and `worker` call it at start; with
     /// several replicas each does, and the job's key keeps one of each.
     pub async fn schedule_recurring_jobs(&self) -> Result<(), AppError> {
-        let sweep = NewJob {
-            kind: SLA_SWEEP.into(),
+        let recurring = |kind: &str| NewJob {
+            kind: kind.into(),
             payload: serde_json::json!({}),
             run_at: self.now(),
-            key: Some(SLA_SWEEP.into()),
+            key: Some(kind.into()),
         };
-        Ok(self.store.enqueue_jobs(&[sweep]).await?)
+        let mut jobs = vec![recurring(SLA_SWEEP)];
+        if self.features.is_on(Feature::Plan) {
+            jobs.push(recurring(PLAN_REMINDERS));
+        }
+        Ok(self.store.enqueue_jobs(&jobs).await?)
     }
 
     /// Runs one claimed job.
     pub async fn run_job(&self, job: &Job) -> JobOutcome {
         let result = match job.kind.as_str() {
             SLA_SWEEP => self.sweep_sla().await,
+            PLAN_REMINDERS => self.plan_reminders().await,
             other => return JobOutcome::Failed(format!("no job kind \"{other}\"")),
         };
         match result {
@@ -75,6 +87,16 @@ impl App {
             self.breach_sla(case, now).await?;
         }
         Ok(if full { now } else { now + SWEEP_EVERY })
+    }
+
+    /// Gives residents the reminders they are due, in the day.
+    async fn plan_reminders(&self) -> Result<OffsetDateTime, AppError> {
+        let now = self.now();
+        if !REMIND_HOURS.contains(&uk_time(now).hour()) {
+            return Ok(now + REMIND_EVERY);
+        }
+        let (_, more) = self.remind_residents().await?;
+        Ok(if more { now } else { now + REMIND_EVERY })
     }
 
     async fn breach_sla(&self, case: Case, now: OffsetDateTime) -> Result<(), AppError> {

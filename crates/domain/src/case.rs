@@ -8,13 +8,14 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 
 use crate::calendar::WorkingCalendar;
+use crate::plan::{ActionDraft, ActionId, Plan, Reminder};
 use crate::service::answers::{
     Answers, FieldError, missing_message, normalise_email, normalise_phone,
 };
-use crate::service::{Role, Service};
+use crate::service::{ActionOwner, Role, Service};
 
 /// A case's public reference, `CW-000123`. It is the case's number in the store, which never
 /// reuses a number, so a reference is never given to two cases.
@@ -373,7 +374,68 @@ pub enum EventKind {
         #[serde(with = "time::serde::rfc3339")]
         due_at: OffsetDateTime,
     },
+    PlanGoalSet {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    PlanActionAdded {
+        action: ActionId,
+        owner: ActionOwner,
+        title: String,
+        #[serde(default, with = "iso_date::option")]
+        due_on: Option<Date>,
+    },
+    PlanActionChanged {
+        action: ActionId,
+        from: ActionDraft,
+        to: ActionDraft,
+    },
+    PlanActionRemoved {
+        action: ActionId,
+        title: String,
+    },
+    /// Positions count from 1, as people read them.
+    PlanActionMoved {
+        action: ActionId,
+        title: String,
+        from: usize,
+        to: usize,
+    },
+    PlanActionCompleted {
+        action: ActionId,
+        owner: ActionOwner,
+        title: String,
+    },
+    PlanActionReopened {
+        action: ActionId,
+        owner: ActionOwner,
+        title: String,
+    },
+    /// A link to the plan was made for the resident.
+    PlanShared {
+        link: i64,
+        #[serde(with = "time::serde::rfc3339")]
+        expires_at: OffsetDateTime,
+    },
+    PlanLinkRevoked {
+        link: i64,
+    },
+    /// The resident opened their plan (recorded at most once an hour per link, so that
+    /// reloading the page does not flood the timeline; every use is counted on the link).
+    PlanViewed {
+        link: i64,
+    },
+    /// The resident is due a reminder of one of their actions.
+    PlanReminder {
+        action: ActionId,
+        title: String,
+        #[serde(with = "iso_date")]
+        due_on: Date,
+        reminder: Reminder,
+    },
 }
+
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
 
 impl EventKind {
     /// The name stored in the event's `kind` column and shown in the API.
@@ -386,6 +448,17 @@ impl EventKind {
             Self::Assigned { .. } => "assigned",
             Self::NoteAdded { .. } => "note_added",
             Self::SlaBreached { .. } => "sla_breached",
+            Self::PlanGoalSet { .. } => "plan_goal_set",
+            Self::PlanActionAdded { .. } => "plan_action_added",
+            Self::PlanActionChanged { .. } => "plan_action_changed",
+            Self::PlanActionRemoved { .. } => "plan_action_removed",
+            Self::PlanActionMoved { .. } => "plan_action_moved",
+            Self::PlanActionCompleted { .. } => "plan_action_completed",
+            Self::PlanActionReopened { .. } => "plan_action_reopened",
+            Self::PlanShared { .. } => "plan_shared",
+            Self::PlanLinkRevoked { .. } => "plan_link_revoked",
+            Self::PlanViewed { .. } => "plan_viewed",
+            Self::PlanReminder { .. } => "plan_reminder",
         }
     }
 }
@@ -445,6 +518,8 @@ pub struct NewCase {
     pub created_at: OffsetDateTime,
     /// Set only when importing a case that is already closed.
     pub closed_at: Option<OffsetDateTime>,
+    /// The shared plan it starts with, from its service's template.
+    pub plan: Plan,
 }
 
 /// The decision to open a case.
@@ -500,6 +575,7 @@ pub fn open_case(
     calendar: &WorkingCalendar,
     draft: CaseDraft,
     now: OffsetDateTime,
+    new_action_id: impl FnMut() -> ActionId,
 ) -> Result<Opening, CaseError> {
     let mut errors = Vec::new();
     let answers = service.check_answers(&draft.answers).unwrap_or_else(|e| {
@@ -567,6 +643,7 @@ pub fn open_case(
             sla_due_at,
             created_at: now,
             closed_at: None,
+            plan: Plan::from_template(&service.plan, calendar, now, new_action_id),
         },
     })
 }
@@ -858,6 +935,10 @@ mod tests {
         }
     }
 
+    fn new_action_id() -> ActionId {
+        ActionId::new(uuid::Uuid::nil())
+    }
+
     fn draft(service: &Service) -> CaseDraft {
         CaseDraft {
             contact: Some(Contact {
@@ -882,7 +963,7 @@ mod tests {
 
     fn opened(service: &Service) -> Case {
         let calendar = WorkingCalendar::england_and_wales();
-        let opening = open_case(service, &calendar, draft(service), NOW).unwrap();
+        let opening = open_case(service, &calendar, draft(service), NOW, new_action_id).unwrap();
         let new = opening.case;
         Case {
             reference: Reference::new(1),
@@ -929,7 +1010,7 @@ mod tests {
         let services = shipped();
         let service = services.get("missed-bin").unwrap();
         let calendar = WorkingCalendar::england_and_wales();
-        let opening = open_case(service, &calendar, draft(service), NOW).unwrap();
+        let opening = open_case(service, &calendar, draft(service), NOW, new_action_id).unwrap();
         assert_eq!(opening.case.state, service.workflow.initial);
         assert_eq!(opening.case.priority, service.default_priority);
         assert_eq!(opening.case.team, service.team);
@@ -958,7 +1039,9 @@ mod tests {
             long: None,
             address: None,
         });
-        let Err(CaseError::Invalid(errors)) = open_case(service, &calendar, bad, NOW) else {
+        let Err(CaseError::Invalid(errors)) =
+            open_case(service, &calendar, bad, NOW, new_action_id)
+        else {
             panic!("a bad draft opens no case");
         };
         let mut fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -1,6 +1,6 @@
 //! Persistence for Casework on SQLite (the embedded default) and PostgreSQL (what a council
-//! deploys): migrations, the queries behind the worktray and the API, the job queue, and staff
-//! with their teams, sessions and sign-in records.
+//! deploys): migrations, the queries behind the worktray and the API, the job queue, staff
+//! with their teams, sessions and sign-in records, and shared plans with their access links.
 //!
 //! This is the only crate that speaks SQL. It knows the domain's records but none of its rules:
 //! it must not depend on the app, web or worker crates, and it never decides anything a case
@@ -8,6 +8,7 @@
 
 use async_trait::async_trait;
 use casework_domain::case::{Actor, Case, EventKind, NewCase, Reference};
+use casework_domain::plan::Plan;
 use casework_domain::service::Role;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -15,6 +16,7 @@ use time::OffsetDateTime;
 mod connect;
 mod db_time;
 mod error;
+mod plans;
 mod postgres;
 mod rows;
 mod shared;
@@ -23,6 +25,7 @@ mod sqlite;
 pub mod testing;
 
 pub use connect::connect;
+pub use plans::{AccessLink, DueAction, NewAccessLink, PlanStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -219,6 +222,9 @@ pub struct SessionRecord {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The plan changed since the caller read it; here it is as it is now.
+    #[error("the plan changed since version {expected}")]
+    PlanConflict { expected: i64, current: Box<Plan> },
     /// The case changed since the caller read it; here it is as it is now.
     #[error("case {} changed since version {expected}", current.reference)]
     Conflict { expected: i64, current: Box<Case> },
@@ -246,9 +252,10 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Everything Casework keeps. One trait, two backends, one behaviour.
+/// Everything Casework keeps. One trait, two backends, one behaviour. Each area beyond cases,
+/// jobs and staff has its own trait in its own module, which `Store` includes.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: PlanStore + Send + Sync + 'static {
     /// Brings the schema up to date. Safe to run from several processes at once.
     async fn migrate(&self) -> Result<()>;
     /// Answers whether the database can be reached now.

@@ -8,6 +8,7 @@ use sqlx::{Connection, Postgres, QueryBuilder, Transaction};
 
 use crate::Result;
 use crate::connect::{ACQUIRE_TIMEOUT, bad_url, pool_size};
+use crate::plans::impl_plan_store;
 use crate::shared::{Backend, claim_jobs_sql, impl_store, like_pattern};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -72,3 +73,4 @@ impl Backend for PgStore {
 }
 
 impl_store!(PgStore);
+impl_plan_store!(PgStore);

@@ -3,12 +3,14 @@
 use casework_domain::case::{
     Actor, Case, Contact, EventKind, ExternalReference, Location, Reference,
 };
+use casework_domain::plan::PlanAction;
 use casework_domain::service::Answers;
 use serde_json::Value;
 use sqlx::types::Json;
 
 use crate::db_time::DbTime;
-use crate::{ApiKey, Event, FailedJob, Job, SessionRecord, Staff, StoreError};
+use crate::plans::parse_date;
+use crate::{AccessLink, ApiKey, Event, FailedJob, Job, SessionRecord, Staff, StoreError};
 
 /// The columns of `cases` that make a [`Case`], in [`CaseRow`]'s order; a macro so that it can be
 /// `concat!`-ed into static SQL.
@@ -262,5 +264,91 @@ impl From<SessionRow> for SessionRecord {
             data: row.data.0,
             expires_at: row.expires_at.get(),
         }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PlanRow {
+    pub(crate) goal: Option<String>,
+    pub(crate) version: i64,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PlanActionRow {
+    id: String,
+    pub(crate) case_number: i64,
+    owner: String,
+    title: String,
+    details: Option<String>,
+    due_on: Option<String>,
+    completed_at: Option<DbTime>,
+    completed_by: Option<String>,
+}
+
+impl TryFrom<PlanActionRow> for PlanAction {
+    type Error = StoreError;
+
+    fn try_from(row: PlanActionRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!("plan action {}: bad {what} {value:?}", row.id))
+        };
+        let id = row.id.parse().map_err(|_| corrupt("id", &row.id))?;
+        let owner = row
+            .owner
+            .parse()
+            .map_err(|()| corrupt("owner", &row.owner))?;
+        let due_on = match &row.due_on {
+            Some(text) => Some(parse_date(text).ok_or_else(|| corrupt("due date", text))?),
+            None => None,
+        };
+        let completed_by = match &row.completed_by {
+            Some(text) => Some(text.parse().map_err(|()| corrupt("actor", text))?),
+            None => None,
+        };
+        Ok(PlanAction {
+            id,
+            owner,
+            title: row.title,
+            details: row.details,
+            due_on,
+            completed_at: row.completed_at.map(DbTime::get),
+            completed_by,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AccessLinkRow {
+    pub(crate) id: i64,
+    case_number: i64,
+    created_at: DbTime,
+    created_by: String,
+    expires_at: DbTime,
+    revoked_at: Option<DbTime>,
+    revoked_by: Option<String>,
+    last_used_at: Option<DbTime>,
+    uses: i64,
+}
+
+impl TryFrom<AccessLinkRow> for AccessLink {
+    type Error = StoreError;
+
+    fn try_from(row: AccessLinkRow) -> Result<Self, StoreError> {
+        let actor = |text: &str| {
+            text.parse::<Actor>().map_err(|()| {
+                StoreError::Corrupt(format!("access link {}: unknown actor {text:?}", row.id))
+            })
+        };
+        Ok(AccessLink {
+            id: row.id,
+            case: Reference::new(row.case_number),
+            created_at: row.created_at.get(),
+            created_by: actor(&row.created_by)?,
+            expires_at: row.expires_at.get(),
+            revoked_at: row.revoked_at.map(DbTime::get),
+            revoked_by: row.revoked_by.as_deref().map(actor).transpose()?,
+            last_used_at: row.last_used_at.map(DbTime::get),
+            uses: row.uses,
+        })
     }
 }

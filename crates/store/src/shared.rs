@@ -127,6 +127,7 @@ macro_rules! impl_store {
             use time::OffsetDateTime;
 
             use super::$store;
+            use super::plan_impl::insert_plan;
             use $crate::db_time::DbTime;
             use $crate::rows::{
                 ApiKeyRow, CaseRow, EventRow, FailedJobRow, JobRow, SessionRow, StaffRow,
@@ -188,6 +189,8 @@ macro_rules! impl_store {
                     let events: Vec<_> =
                         events.iter().map(|event| (row.number, created_at, event)).collect();
                     insert_events(&mut tx, actor, &events).await?;
+                    insert_plan(&mut tx, Reference::new(row.number), &case.plan, created_at)
+                        .await?;
                     upsert_jobs(&mut tx, jobs).await?;
                     tx.commit().await?;
                     row.try_into()
@@ -214,6 +217,10 @@ macro_rules! impl_store {
                             })
                             .collect();
                         insert_events(&mut tx, actor, &events).await?;
+                        for (number, case) in numbers.iter().zip(batch) {
+                            let at = DbTime::from(case.created_at);
+                            insert_plan(&mut tx, Reference::new(*number), &case.plan, at).await?;
+                        }
                     }
                     tx.commit().await?;
                     Ok(())
@@ -978,7 +985,7 @@ macro_rules! impl_store {
             }
 
             /// Appends events, each `(case number, at, kind)`, in order.
-            async fn insert_events(
+            pub(super) async fn insert_events(
                 conn: &mut Conn,
                 actor: &Actor,
                 events: &[(i64, DbTime, &EventKind)],

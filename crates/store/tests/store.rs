@@ -8,6 +8,7 @@ use casework_domain::case::{
     Actor, Case, Channel, Contact, EventKind, ExternalReference, Language, Location, NewCase,
     Reference,
 };
+use casework_domain::plan::Plan;
 use casework_domain::service::Role;
 use casework_store::testing::TestDatabase;
 use casework_store::{
@@ -67,6 +68,7 @@ fn new_case(name: &str) -> NewCase {
         sla_due_at: T0 + Duration::days(5),
         created_at: T0,
         closed_at: None,
+        plan: Plan::default(),
     }
 }
 

@@ -7,9 +7,10 @@ use axum::Json;
 use axum::body::Body;
 use axum::http::{Response, StatusCode, header};
 use axum::response::IntoResponse;
-use casework_app::AppError;
 use casework_app::domain::case::CaseError;
+use casework_app::domain::plan::PlanError;
 use casework_app::domain::service::answers::FieldError;
+use casework_app::{AppError, LinkProblem};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -156,6 +157,46 @@ impl From<AppError> for ApiError {
                 "conflict",
                 format!("Case {reference} already has this external reference"),
             ),
+            AppError::Plan(PlanError::Invalid(fields)) => Self::invalid(fields),
+            AppError::Plan(PlanError::UnknownAction) => {
+                Self::not_found("The plan has no such action")
+            }
+            AppError::Plan(e @ PlanError::NotYours) => {
+                Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
+            AppError::Plan(e @ PlanError::Closed) => {
+                Self::new(StatusCode::CONFLICT, "conflict", e.to_string())
+            }
+            AppError::Plan(e @ PlanError::TooManyActions) => {
+                Self::invalid_field("actions", e.to_string())
+            }
+            AppError::PlanConflict { expected, current } => {
+                let mut error = Self::new(
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    format!(
+                        "The plan changed since version {expected}: it is now at version {}. \
+                         Read it again and retry",
+                        current.version
+                    ),
+                );
+                error.body.error.fields.push(FieldProblem {
+                    field: "version".into(),
+                    message: "This is not the plan's current version".into(),
+                });
+                error
+            }
+            AppError::Link(problem) => Self::new(
+                match problem {
+                    LinkProblem::Unknown => StatusCode::NOT_FOUND,
+                    LinkProblem::Expired | LinkProblem::Revoked => StatusCode::GONE,
+                },
+                "not_found",
+                "This link does not work",
+            ),
+            AppError::LinkNotFound(id) => {
+                Self::not_found(format!("The case has no access link {id}"))
+            }
             AppError::Invalid(fields) => Self::invalid(fields),
             AppError::StaffNotFound(id) => Self::not_found(format!("No member of staff {id}")),
             e @ AppError::LeadRequired => {

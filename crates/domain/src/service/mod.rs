@@ -171,10 +171,34 @@ pub struct Priority {
     pub working_days: u32,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// What a case's shared plan starts with, and how its links and reminders behave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlanTemplate {
     pub goal: Option<String>,
     pub actions: Vec<PlanActionTemplate>,
+    /// How long a link to the plan works for a resident.
+    pub link_expires_after_days: u32,
+    /// How many working days before a resident's action is due they are reminded of it (they
+    /// are reminded on the day as well).
+    pub remind_before_working_days: u32,
+}
+
+impl PlanTemplate {
+    pub const LINK_EXPIRES_AFTER_DAYS: u32 = 90;
+    pub const REMIND_BEFORE_WORKING_DAYS: u32 = 2;
+    /// A year: a link that lasts longer is as good as one that never expires.
+    pub const MAX_LINK_DAYS: u32 = 366;
+}
+
+impl Default for PlanTemplate {
+    fn default() -> Self {
+        Self {
+            goal: None,
+            actions: Vec::new(),
+            link_expires_after_days: Self::LINK_EXPIRES_AFTER_DAYS,
+            remind_before_working_days: Self::REMIND_BEFORE_WORKING_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -190,6 +214,26 @@ pub struct PlanActionTemplate {
 pub enum ActionOwner {
     Resident,
     Council,
+}
+
+impl ActionOwner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Resident => "resident",
+            Self::Council => "council",
+        }
+    }
+}
+
+impl std::str::FromStr for ActionOwner {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "resident" => Ok(Self::Resident),
+            "council" => Ok(Self::Council),
+            _ => Err(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -108,6 +108,8 @@ pub(super) struct RawPriority {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawPlan {
     pub goal: Option<String>,
+    pub link_expires_after_days: Option<Spanned<u32>>,
+    pub remind_before_working_days: Option<Spanned<u32>>,
     #[serde(default)]
     pub actions: Vec<Spanned<RawAction>>,
 }
@@ -270,6 +272,14 @@ impl RawService {
             default_priority: sla.default_priority.into_inner(),
             plan: PlanTemplate {
                 goal: self.plan.goal,
+                link_expires_after_days: self
+                    .plan
+                    .link_expires_after_days
+                    .map_or(PlanTemplate::LINK_EXPIRES_AFTER_DAYS, Spanned::into_inner),
+                remind_before_working_days: self.plan.remind_before_working_days.map_or(
+                    PlanTemplate::REMIND_BEFORE_WORKING_DAYS,
+                    Spanned::into_inner,
+                ),
                 actions: self
                     .plan
                     .actions

@@ -8,7 +8,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::parse::{RawService, RawTemplate, RawTransition, line_at};
-use super::{BUILT_IN_PLACEHOLDERS, Problem};
+use super::{BUILT_IN_PLACEHOLDERS, PlanTemplate, Problem};
 
 const MAX_WORKING_DAYS: u32 = 365;
 
@@ -425,6 +425,18 @@ impl Checker<'_> {
     }
 
     fn plan(&mut self, raw: &RawService) {
+        if let Some(days) = &raw.plan.link_expires_after_days
+            && !(1..=PlanTemplate::MAX_LINK_DAYS).contains(days.get_ref())
+        {
+            self.problem(
+                days.span().start,
+                format!(
+                    "link_expires_after_days must be from 1 to {}, not {}",
+                    PlanTemplate::MAX_LINK_DAYS,
+                    days.get_ref()
+                ),
+            );
+        }
         for action in &raw.plan.actions {
             self.not_empty(&action.get_ref().title, || {
                 "plan action has an empty title".to_owned()
@@ -1048,6 +1060,19 @@ We will empty your ((bin_type)) bin by ((due_date)).
         );
         assert_eq!(
             broken("working_days = 2", "working_days = 365"),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn bad_link_expiry() {
+        assert_problems(
+            "[plan]",
+            "[plan]\nlink_expires_after_days = 0",
+            &["53: link_expires_after_days must be from 1 to 366, not 0"],
+        );
+        assert_eq!(
+            broken("[plan]", "[plan]\nlink_expires_after_days = 30"),
             Vec::<String>::new()
         );
     }

@@ -5,6 +5,7 @@
 mod admin;
 mod case;
 mod format;
+mod plan_editor;
 mod worktray;
 
 use askama::Template;
