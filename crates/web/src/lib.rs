@@ -96,9 +96,13 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
 /// CSRF check on every form (a POST whose `Sec-Fetch-Site` or `Origin` shows another site is
 /// refused before it reaches a handler or the session).
 fn staff(app: &App, config: &WebConfig) -> Router<App> {
+    let mut pages = pages::router();
+    if app.features().is_on(Feature::Plan) {
+        pages = pages.merge(pages::plan_router());
+    }
     Router::new()
         .merge(sign_in::router())
-        .merge(pages::router())
+        .merge(pages)
         .layer(auth::layer(app, config))
         .layer(Extension(auth::ClientIpHeader(
             config.client_ip_header.clone(),

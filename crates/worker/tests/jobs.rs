@@ -15,7 +15,8 @@ use serde_json::json;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-/// An app whose clock the test moves.
+/// An app whose clock the test moves. These tests count runs of the SLA sweep, so the plan
+/// (whose reminders are another recurring job) is switched off.
 async fn app_at(
     database: &TestDatabase,
     start: OffsetDateTime,
@@ -29,7 +30,7 @@ async fn app_at(
         store,
         services,
         load_calendar(None).unwrap(),
-        Features::default(),
+        "api,worktray".parse::<Features>().unwrap(),
     )
     .with_clock(Arc::new(move || *clock.lock().unwrap()));
     (app, now)

@@ -39,6 +39,11 @@ pub(crate) fn router() -> Router<App> {
         .layer(map_response(not_stored))
 }
 
+/// The staff side of the shared plan, when the plan is switched on.
+pub(crate) fn plan_router() -> Router<App> {
+    plan_editor::router().layer(map_response(not_stored))
+}
+
 /// The pages show residents' personal details: no browser or proxy may keep a copy, for the
 /// next person at a shared computer to find with the back button.
 async fn not_stored(mut response: Response) -> Response {
