@@ -71,8 +71,9 @@ pub struct Listen {
 /// How `serve` keeps staff signed in.
 #[derive(Debug, Clone, Args)]
 pub struct Sessions {
-    /// Mark the session cookie `Secure`, so that browsers send it over https only. Set this
-    /// whenever Casework is reached over https; without https a browser would not send it back.
+    /// Mark the cookies (the staff session, a resident's language) `Secure`, so that browsers
+    /// send them over https only. Set this whenever Casework is reached over https; without
+    /// https a browser would not send them back.
     #[arg(long, env = "CASEWORK_SECURE_COOKIES")]
     pub secure_cookies: bool,
     /// A staff session ends after this many minutes without a request.

@@ -8,3 +8,9 @@ import { initAll as initMoj } from "./moj-frontend.min.js";
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initGovUk();
 initMoj();
+
+// "Print this page" buttons need JavaScript, so they are hidden until it runs.
+for (const button of document.querySelectorAll("[data-casework-print]")) {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+}

@@ -9,6 +9,15 @@ mod api;
 mod assets;
 pub mod auth;
 mod error;
+mod i18n;
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the shared plan's pages (issue 4) are its first users"
+    )
+)]
+mod markdown;
 mod pages;
 mod sessions;
 mod sign_in;
@@ -33,7 +42,8 @@ pub use error::ApiError;
 /// How the web layer is set up, beyond the app itself.
 #[derive(Debug, Clone)]
 pub struct WebConfig {
-    /// Mark the session cookie `Secure`: on whenever Casework is reached over https.
+    /// Mark the cookies (a staff session, a resident's language) `Secure`: on whenever
+    /// Casework is reached over https.
     pub secure_cookies: bool,
     /// A staff session ends after this long without a request.
     pub session_idle: time::Duration,
@@ -80,6 +90,9 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     }
     if app.features().is_on(Feature::Worktray) {
         router = router.merge(staff(&app, config));
+    }
+    if app.features().is_on(Feature::Plan) {
+        router = router.merge(pages::resident::router(config));
     }
     router
         .with_state(app)

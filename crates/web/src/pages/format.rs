@@ -1,5 +1,6 @@
 //! Dates, times, people and answers as staff read them, in the GOV.UK style: "7 December 2026",
-//! "3:15pm", times on UK clocks.
+//! "3:15pm", times on UK clocks. Dates and times are also written in the resident's language
+//! (`*_in`), with the month and day names and the word order of its messages file.
 
 use casework_app::App;
 use casework_app::domain::calendar::{uk_date, uk_time};
@@ -8,9 +9,46 @@ use casework_app::domain::service::{Field, FieldKind};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
 
+use crate::i18n::Lang;
+
 /// "7 December 2026".
 pub(crate) fn date(day: Date) -> String {
-    format!("{} {} {}", day.day(), day.month(), day.year())
+    date_in(Lang::En, day)
+}
+
+/// "7 December 2026", "7 Rhagfyr 2026".
+pub(crate) fn date_in(lang: Lang, day: Date) -> String {
+    let (day_of_month, year) = (day.day().to_string(), day.year().to_string());
+    let month = lang.t(&format!("month-{}", u8::from(day.month())));
+    lang.t_args(
+        "date",
+        &[
+            ("day", day_of_month.as_str()),
+            ("month", &month),
+            ("year", &year),
+        ],
+    )
+}
+
+/// "Monday 7 December 2026", "Dydd Llun 7 Rhagfyr 2026".
+pub(crate) fn weekday_date_in(lang: Lang, day: Date) -> String {
+    let (day_of_month, year) = (day.day().to_string(), day.year().to_string());
+    let month = lang.t(&format!("month-{}", u8::from(day.month())));
+    let weekday = lang.t(&format!("weekday-{}", day.weekday().number_from_monday()));
+    lang.t_args(
+        "date-with-weekday",
+        &[
+            ("weekday", weekday.as_str()),
+            ("day", &day_of_month),
+            ("month", &month),
+            ("year", &year),
+        ],
+    )
+}
+
+/// The day of an instant on UK clocks: "7 December 2026", "7 Rhagfyr 2026".
+pub(crate) fn uk_date_in(lang: Lang, at: OffsetDateTime) -> String {
+    date_in(lang, uk_date(at))
 }
 
 /// "7 Dec 2026": the GOV.UK style for dates in tables, where space is short.
@@ -21,26 +59,38 @@ pub(crate) fn short_date(day: Date) -> String {
 
 /// "7 December 2026 at 3:15pm", on UK clocks.
 pub(crate) fn date_time(at: OffsetDateTime) -> String {
-    let local = uk_time(at);
-    format!("{} at {}", date(local.date()), time_of_day(local))
+    date_time_in(Lang::En, at)
 }
 
-/// "3:15pm", "10am", "midday", "midnight": the GOV.UK style for times.
-fn time_of_day(local: OffsetDateTime) -> String {
+/// "7 December 2026 at 3:15pm", "7 Rhagfyr 2026 am 3:15yh", on UK clocks.
+pub(crate) fn date_time_in(lang: Lang, at: OffsetDateTime) -> String {
+    let local = uk_time(at);
+    let (period, time) = time_of_day(local);
+    let date = date_in(lang, local.date());
+    lang.t_args(
+        "date-at-time",
+        &[("date", date.as_str()), ("period", period), ("time", &time)],
+    )
+}
+
+/// The time's part of the day (`midnight`, `midday`, `am`, `pm`) and its hour, with minutes
+/// unless they are 0, on a 12-hour clock: the GOV.UK style for times is "3:15pm", "10am",
+/// "midday", "midnight".
+fn time_of_day(local: OffsetDateTime) -> (&'static str, String) {
     let (hour, minute) = (local.hour(), local.minute());
     match (hour, minute) {
-        (0, 0) => "midnight".to_owned(),
-        (12, 0) => "midday".to_owned(),
+        (0, 0) => ("midnight", String::new()),
+        (12, 0) => ("midday", String::new()),
         _ => {
-            let suffix = if hour < 12 { "am" } else { "pm" };
+            let period = if hour < 12 { "am" } else { "pm" };
             let hour = match hour % 12 {
                 0 => 12,
                 h => h,
             };
             if minute == 0 {
-                format!("{hour}{suffix}")
+                (period, hour.to_string())
             } else {
-                format!("{hour}:{minute:02}{suffix}")
+                (period, format!("{hour}:{minute:02}"))
             }
         }
     }
@@ -229,6 +279,72 @@ mod tests {
         assert_eq!(
             date_time(datetime!(2026-12-07 00:05 UTC)),
             "7 December 2026 at 12:05am"
+        );
+    }
+
+    #[test]
+    fn dates_in_english_and_welsh() {
+        let friday = datetime!(2026-12-04 0:00 UTC).date();
+        assert_eq!(date_in(Lang::En, friday), "4 December 2026");
+        assert_eq!(date_in(Lang::Cy, friday), "4 Rhagfyr 2026");
+        assert_eq!(weekday_date_in(Lang::En, friday), "Friday 4 December 2026");
+        assert_eq!(
+            weekday_date_in(Lang::Cy, friday),
+            "Dydd Gwener 4 Rhagfyr 2026"
+        );
+        let sunday = datetime!(2027-01-31 0:00 UTC).date();
+        assert_eq!(weekday_date_in(Lang::Cy, sunday), "Dydd Sul 31 Ionawr 2027");
+        assert_eq!(date(friday), "4 December 2026");
+    }
+
+    #[test]
+    fn every_month_and_weekday_has_a_welsh_name() {
+        let welsh: Vec<String> = (1..=12)
+            .map(|month| {
+                let day = Date::from_calendar_date(2026, month.try_into().unwrap(), 1).unwrap();
+                date_in(Lang::Cy, day)
+            })
+            .collect();
+        assert_eq!(welsh[1], "1 Chwefror 2026");
+        assert_eq!(welsh[6], "1 Gorffennaf 2026");
+        assert!(welsh.iter().all(|d| !d.contains("month-")), "{welsh:?}");
+        let week: Vec<String> = (7..=13)
+            .map(|d| {
+                weekday_date_in(
+                    Lang::Cy,
+                    datetime!(2026-12-01 0:00 UTC)
+                        .date()
+                        .replace_day(d)
+                        .unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(week[0], "Dydd Llun 7 Rhagfyr 2026");
+        assert_eq!(week[3], "Dydd Iau 10 Rhagfyr 2026");
+        assert!(week.iter().all(|d| d.starts_with("Dydd ")), "{week:?}");
+    }
+
+    #[test]
+    fn instants_are_shown_on_uk_clocks_in_either_language() {
+        // 23:30 UTC in summer is already the next day in the UK.
+        let late = datetime!(2026-07-01 23:30 UTC);
+        assert_eq!(uk_date_in(Lang::En, late), "2 July 2026");
+        assert_eq!(uk_date_in(Lang::Cy, late), "2 Gorffennaf 2026");
+        assert_eq!(
+            date_time_in(Lang::Cy, datetime!(2026-12-04 15:15 UTC)),
+            "4 Rhagfyr 2026 am 3:15yh"
+        );
+        assert_eq!(
+            date_time_in(Lang::Cy, datetime!(2026-12-04 09:00 UTC)),
+            "4 Rhagfyr 2026 am 9yb"
+        );
+        assert_eq!(
+            date_time_in(Lang::Cy, datetime!(2026-12-04 12:00 UTC)),
+            "4 Rhagfyr 2026 am ganol dydd"
+        );
+        assert_eq!(
+            date_time_in(Lang::Cy, datetime!(2026-12-04 00:00 UTC)),
+            "4 Rhagfyr 2026 am hanner nos"
         );
     }
 }

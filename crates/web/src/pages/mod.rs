@@ -1,11 +1,14 @@
-//! The staff pages: the worktray and the case page, rendered on the server in the GOV.UK and
-//! MOJ design systems. Every page works without JavaScript, and every form is a plain GET or
-//! POST. Handlers are thin: parse the request, call one `App` function, render a template.
+//! The staff pages (the worktray and the case page, in the GOV.UK and MOJ design systems) and
+//! the resident pages (the shared plan, in GOV.UK's, in English or Welsh), rendered on the
+//! server. Every page works without JavaScript, and every form is a plain GET or POST.
+//! Handlers are thin: parse the request, call one `App` function, render a template.
 
 mod admin;
 mod case;
 mod format;
+mod plan;
 mod plan_editor;
+pub(crate) mod resident;
 mod worktray;
 
 use askama::Template;

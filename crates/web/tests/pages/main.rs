@@ -1,11 +1,12 @@
-//! The staff pages, end to end: the real server on a random port, on SQLite and on PostgreSQL,
-//! signed in through the sign-in page, read as HTML.
+//! The staff pages and the resident pages, end to end: the real server on a random port, on
+//! SQLite and on PostgreSQL, read as HTML (staff signed in through the sign-in page).
 
 mod helpers;
 
 mod admin;
 mod assets;
 mod case;
+mod plan;
 mod roles;
 mod teams;
 mod worktray;
