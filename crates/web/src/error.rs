@@ -14,7 +14,7 @@ use casework_app::{AppError, LinkProblem};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::model::CaseBody;
+use crate::api::model::{CaseBody, PlanBody};
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,6 +23,9 @@ pub struct ErrorBody {
     /// For a conflict: the case as it is now, so the client can see what changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<Box<CaseBody>>,
+    /// For a conflict on a case's plan: the plan as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_plan: Option<Box<PlanBody>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -62,6 +65,7 @@ impl ApiError {
                     fields: Vec::new(),
                 },
                 current: None,
+                current_plan: None,
             },
         }
     }
@@ -184,6 +188,7 @@ impl From<AppError> for ApiError {
                     field: "version".into(),
                     message: "This is not the plan's current version".into(),
                 });
+                error.body.current_plan = Some(Box::new(PlanBody::from(*current)));
                 error
             }
             AppError::Link(problem) => Self::new(

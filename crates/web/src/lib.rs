@@ -51,8 +51,8 @@ pub struct WebConfig {
     /// (such as `X-Forwarded-For`), for limiting failed sign-ins by address. Without one, the
     /// address is the connection's.
     pub client_ip_header: Option<HeaderName>,
-    /// The address staff reach Casework at (`CASEWORK_BASE_URL`), for the set-password links
-    /// that an admin hands over.
+    /// The address staff and residents reach Casework at (`CASEWORK_BASE_URL`), for the links
+    /// handed over: set-password links, and residents' links to their plan.
     pub base_url: String,
 }
 
@@ -86,7 +86,7 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
         .route("/readyz", get(readyz))
         .merge(assets::router());
     if app.features().is_on(Feature::Api) {
-        router = router.merge(api::router());
+        router = router.merge(api::router(app.features()));
     }
     if app.features().is_on(Feature::Worktray) {
         router = router.merge(staff(&app, config));
@@ -96,6 +96,9 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     }
     router
         .with_state(app)
+        .layer(Extension(BaseUrl(
+            config.base_url.trim_end_matches('/').to_owned(),
+        )))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -120,9 +123,6 @@ fn staff(app: &App, config: &WebConfig) -> Router<App> {
         .layer(Extension(auth::ClientIpHeader(
             config.client_ip_header.clone(),
         )))
-        .layer(Extension(BaseUrl(
-            config.base_url.trim_end_matches('/').to_owned(),
-        )))
         .layer(
             CsrfLayer::new().with_rejection_response(|error: ProtectionError| {
                 tracing::warn!(%error, "refused a form sent from another site");
@@ -131,7 +131,8 @@ fn staff(app: &App, config: &WebConfig) -> Router<App> {
         )
 }
 
-/// [`WebConfig::base_url`] without a trailing `/`, for the pages that make links to hand over.
+/// [`WebConfig::base_url`] without a trailing `/`, for the pages and API answers that make
+/// links to hand over.
 #[derive(Debug, Clone)]
 pub(crate) struct BaseUrl(pub String);
 

@@ -1,6 +1,8 @@
 //! Extractors that answer bad input with a JSON error naming the field, where axum's own
 //! would answer in plain text.
 
+use std::str::FromStr;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
@@ -97,9 +99,30 @@ pub(crate) fn reference(raw: &str) -> Result<Reference, ApiError> {
         .map_err(|_| ApiError::not_found(format!("No case {raw}: references look like CW-000123")))
 }
 
+/// An identifier from the path, such as an action's UUID or a link's number: one that cannot
+/// be read is named, since it is the client's mistake rather than a missing record.
+pub(crate) fn path_id<T: FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::malformed(
+            Some("id".to_owned()),
+            format!("id: \"{raw}\" is not {what}"),
+        )
+    })
+}
+
 /// The case version a change is made against: from the body, or else an `If-Match` header
 /// carrying the ETag the case was served with.
 pub(crate) fn version(body: Option<i64>, headers: &HeaderMap) -> Result<i64, ApiError> {
+    given_version("case", body, headers)
+}
+
+/// The plan version a change is made against, as [`version`] is for the case: the plan has
+/// its own, so that a resident ticking an action does not make the case stale.
+pub(crate) fn plan_version(body: Option<i64>, headers: &HeaderMap) -> Result<i64, ApiError> {
+    given_version("plan", body, headers)
+}
+
+fn given_version(of: &str, body: Option<i64>, headers: &HeaderMap) -> Result<i64, ApiError> {
     if let Some(version) = body {
         return Ok(version);
     }
@@ -116,7 +139,7 @@ pub(crate) fn version(body: Option<i64>, headers: &HeaderMap) -> Result<i64, Api
         .ok_or_else(|| {
             ApiError::invalid_field(
                 "version",
-                "Give the version of the case you read, in the body or an If-Match header",
+                format!("Give the version of the {of} you read, in the body or an If-Match header"),
             )
         })
 }

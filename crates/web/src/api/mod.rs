@@ -5,6 +5,7 @@
 mod cases;
 mod extract;
 pub(crate) mod model;
+mod plan;
 mod services;
 
 use axum::extract::FromRequestParts;
@@ -12,7 +13,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
-use casework_app::{App, Caller};
+use casework_app::{App, Caller, Feature, Features};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -34,6 +35,8 @@ use crate::error::ApiError;
     tags(
         (name = "services", description = "The services a council offers, from their definition files"),
         (name = "cases", description = "Service requests: report, list, read, change, move through the workflow"),
+        (name = "plan", description = "A case's shared plan: its goal, what the resident and the council each need to do, \
+            and the links that let the resident open it without an account"),
     )
 )]
 struct ApiDoc;
@@ -50,8 +53,8 @@ impl Modify for BearerKey {
     }
 }
 
-fn api_routes() -> OpenApiRouter<App> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+fn api_routes(features: &Features) -> OpenApiRouter<App> {
+    let routes = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(services::list_services))
         .routes(routes!(services::show_service))
         .routes(routes!(cases::create_case, cases::list_cases))
@@ -59,16 +62,34 @@ fn api_routes() -> OpenApiRouter<App> {
         .routes(routes!(cases::transition_case))
         .routes(routes!(cases::assign_case))
         .routes(routes!(cases::add_note))
-        .routes(routes!(cases::list_events))
+        .routes(routes!(cases::list_events));
+    if !features.is_on(Feature::Plan) {
+        return routes;
+    }
+    routes
+        .routes(routes!(plan::show_plan))
+        .routes(routes!(plan::set_goal))
+        .routes(routes!(plan::add_action))
+        .routes(routes!(
+            plan::show_action,
+            plan::change_action,
+            plan::remove_action
+        ))
+        .routes(routes!(plan::complete_action))
+        .routes(routes!(plan::reopen_action))
+        .routes(routes!(plan::share_plan, plan::list_links))
+        .routes(routes!(plan::revoke_link))
 }
 
-/// The OpenAPI document for the API, as served.
+/// The OpenAPI document for the API with every element switched on, as served by default.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().into_openapi()
+    api_routes(&Features::default()).into_openapi()
 }
 
-pub(crate) fn router() -> Router<App> {
-    let (routes, doc) = api_routes().split_for_parts();
+/// The API for the elements switched on: an element that is off is neither served nor
+/// described.
+pub(crate) fn router(features: &Features) -> Router<App> {
+    let (routes, doc) = api_routes(features).split_for_parts();
     let doc = Json(doc);
     Router::new().nest(
         "/api/v1",

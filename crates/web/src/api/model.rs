@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 
 use casework_app::domain::case::{
-    Case, CaseDraft, Channel, Contact, ExternalReference, Language, Location,
+    Case, CaseDraft, Channel, Contact, ExternalReference, Language, Location, iso_date,
 };
-use casework_app::domain::service::{Field, FieldKind, Priority, Role, Service, State, Transition};
-use casework_app::store::{CaseSort, Cursor, Event};
-use serde::{Deserialize, Serialize};
+use casework_app::domain::plan::{ActionDraft, ActionId, Plan, PlanAction};
+use casework_app::domain::service::{
+    ActionOwner, Field, FieldKind, Priority, Role, Service, State, Transition,
+};
+use casework_app::store::{AccessLink, CaseSort, Cursor, Event};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
@@ -517,7 +520,10 @@ pub struct EventBody {
     /// Who: `staff:EMAIL`, `api:KEY-NAME`, `resident` or `system`.
     pub actor: String,
     /// `created`, `field_changed`, `priority_changed`, `transitioned`, `assigned`,
-    /// `note_added` or `sla_breached`.
+    /// `note_added`, `sla_breached`, or a change to the plan: `plan_goal_set`,
+    /// `plan_action_added`, `plan_action_changed`, `plan_action_removed`, `plan_action_moved`,
+    /// `plan_action_completed`, `plan_action_reopened`, `plan_shared`, `plan_link_revoked`,
+    /// `plan_viewed`, `plan_reminder`.
     pub kind: String,
     /// What changed; its fields depend on the kind.
     #[schema(value_type = Object)]
@@ -543,4 +549,236 @@ impl From<Event> for EventBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventList {
     pub events: Vec<EventBody>,
+}
+
+/// A case's shared plan: the goal, and what the resident and the council each need to do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanBody {
+    /// What the plan is for, as the resident reads it.
+    pub goal: Option<String>,
+    /// In the order both sides see them.
+    pub actions: Vec<ActionBody>,
+    /// The plan's own version, apart from the case's: send it back with a change (or as
+    /// `If-Match`); a change against an old version is refused with 409. Ticking an action off
+    /// or undoing a tick needs no version.
+    pub version: i64,
+}
+
+impl From<Plan> for PlanBody {
+    fn from(plan: Plan) -> Self {
+        Self {
+            goal: plan.goal,
+            actions: plan.actions.into_iter().map(ActionBody::from).collect(),
+            version: plan.version,
+        }
+    }
+}
+
+/// One thing to do on a plan.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActionBody {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ActionId,
+    /// `resident` ("What you need to do") or `council` ("What we will do").
+    #[schema(value_type = String)]
+    pub owner: ActionOwner,
+    pub title: String,
+    /// Markdown; the resident's page renders it safely.
+    pub details: Option<String>,
+    /// YYYY-MM-DD.
+    #[serde(with = "iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<Date>,
+    pub done: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub completed_at: Option<OffsetDateTime>,
+    /// Who ticked it off: `staff:EMAIL`, `api:KEY-NAME` or `resident`.
+    pub completed_by: Option<String>,
+}
+
+impl From<PlanAction> for ActionBody {
+    fn from(action: PlanAction) -> Self {
+        Self {
+            done: action.is_done(),
+            id: action.id,
+            owner: action.owner,
+            title: action.title,
+            details: action.details,
+            due_on: action.due_on,
+            completed_at: action.completed_at,
+            completed_by: action.completed_by.map(|actor| actor.to_string()),
+        }
+    }
+}
+
+/// Sets the plan's goal.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GoalBody {
+    /// The version of the plan you read (or send `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// Up to 500 characters; `null` or blank clears it.
+    #[serde(default)]
+    pub goal: Option<String>,
+}
+
+/// A new action, added at the end of the plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewActionBody {
+    /// The version of the plan you read (or send `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// `resident` ("What you need to do") or `council` ("What we will do").
+    #[schema(value_type = String)]
+    pub owner: ActionOwner,
+    /// Up to 200 characters.
+    pub title: String,
+    /// Markdown, up to 5,000 characters.
+    #[serde(default)]
+    pub details: Option<String>,
+    /// YYYY-MM-DD, today or later.
+    #[serde(default, with = "iso_date::option")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<Date>,
+}
+
+impl From<NewActionBody> for ActionDraft {
+    fn from(body: NewActionBody) -> Self {
+        Self {
+            owner: body.owner,
+            title: body.title,
+            details: body.details,
+            due_on: body.due_on,
+        }
+    }
+}
+
+/// A change to an action. Fields left out keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionChangeBody {
+    /// The version of the plan you read (or send `If-Match`).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// `resident` or `council`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub owner: Option<ActionOwner>,
+    /// Up to 200 characters.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Markdown, up to 5,000 characters; `null` clears them.
+    #[serde(default, deserialize_with = "sent")]
+    #[schema(value_type = Option<String>)]
+    pub details: Option<Option<String>>,
+    /// YYYY-MM-DD; `null` clears it. A new due date may not be in the past; one already past
+    /// may stay.
+    #[serde(default, deserialize_with = "sent_date")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub due_on: Option<Option<Date>>,
+    /// Where to move the action: 1 is first; past the end is last.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub position: Option<u32>,
+}
+
+impl ActionChangeBody {
+    /// The action as it will read: `current`, with the fields sent.
+    pub fn draft(&self, current: &PlanAction) -> ActionDraft {
+        ActionDraft {
+            owner: self.owner.unwrap_or(current.owner),
+            title: self.title.clone().unwrap_or_else(|| current.title.clone()),
+            details: self
+                .details
+                .clone()
+                .unwrap_or_else(|| current.details.clone()),
+            due_on: self.due_on.unwrap_or(current.due_on),
+        }
+    }
+
+    /// The 0-based place to move to.
+    pub fn index(&self) -> Result<Option<usize>, ApiError> {
+        match self.position {
+            None => Ok(None),
+            Some(0) => Err(ApiError::invalid_field(
+                "position",
+                "Position counts from 1, the first action",
+            )),
+            Some(position) => Ok(Some(usize::try_from(position - 1).unwrap_or(usize::MAX))),
+        }
+    }
+}
+
+/// Tells a field sent as `null` (clear it) from one left out (keep it, through `default`).
+fn sent<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+fn sent_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<Date>>, D::Error> {
+    iso_date::option::deserialize(deserializer).map(Some)
+}
+
+/// The plan version for a change sent without a body.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VersionParams {
+    /// The version of the plan you read (or send `If-Match`).
+    pub version: Option<i64>,
+}
+
+/// A new link for the resident to open their plan with, without an account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewLinkBody {
+    pub id: i64,
+    /// The address to send the resident: it holds the token.
+    pub url: String,
+    /// Shown this once: only a hash of it is kept.
+    pub token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// A resident's link to the case's plan. Its token is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkBody {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// `staff:EMAIL` or `api:KEY-NAME`.
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub revoked_at: Option<OffsetDateTime>,
+    pub revoked_by: Option<String>,
+    /// When the resident last opened the plan or ticked an action with it.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_used_at: Option<OffsetDateTime>,
+    pub uses: i64,
+}
+
+impl From<AccessLink> for LinkBody {
+    fn from(link: AccessLink) -> Self {
+        Self {
+            id: link.id,
+            created_at: link.created_at,
+            created_by: link.created_by.to_string(),
+            expires_at: link.expires_at,
+            revoked_at: link.revoked_at,
+            revoked_by: link.revoked_by.map(|actor| actor.to_string()),
+            last_used_at: link.last_used_at,
+            uses: link.uses,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkList {
+    /// Newest first.
+    pub links: Vec<LinkBody>,
 }

@@ -6,4 +6,5 @@ mod cases_change;
 mod cases_create;
 mod cases_list;
 mod openapi;
+mod plan;
 mod services;

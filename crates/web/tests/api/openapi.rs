@@ -21,7 +21,8 @@ on_both_databases! {
         for (path, item) in paths {
             let concrete = path
                 .replace("{reference}", reference)
-                .replace("{code}", "missed-bin");
+                .replace("{code}", "missed-bin")
+                .replace("{id}", "0193a5c4-0000-7000-8000-000000000000");
             for method in item.as_object().unwrap().keys() {
                 let method: reqwest::Method = method.to_uppercase().parse().unwrap();
                 let response = app
@@ -43,7 +44,38 @@ on_both_databases! {
                 operations += 1;
             }
         }
-        assert_eq!(operations, 10);
+        assert_eq!(operations, 21);
+    }
+
+    async fn the_plan_is_described(app: TestApp) {
+        let (status, doc) = crate::helpers::answer(app.get("/openapi.json").send().await.unwrap()).await;
+        assert_eq!(status, 200);
+        let operations = [
+            ("get", "/cases/{reference}/plan"),
+            ("put", "/cases/{reference}/plan/goal"),
+            ("post", "/cases/{reference}/plan/actions"),
+            ("get", "/cases/{reference}/plan/actions/{id}"),
+            ("patch", "/cases/{reference}/plan/actions/{id}"),
+            ("delete", "/cases/{reference}/plan/actions/{id}"),
+            ("post", "/cases/{reference}/plan/actions/{id}/complete"),
+            ("post", "/cases/{reference}/plan/actions/{id}/reopen"),
+            ("post", "/cases/{reference}/plan/links"),
+            ("get", "/cases/{reference}/plan/links"),
+            ("post", "/cases/{reference}/plan/links/{id}/revoke"),
+        ];
+        for (method, path) in operations {
+            let operation = &doc["paths"][path][method];
+            assert!(operation.is_object(), "{method} {path} is not described");
+            assert_eq!(operation["tags"][0], "plan", "{method} {path}");
+        }
+        let schemas = &doc["components"]["schemas"];
+        for schema in ["PlanBody", "ActionBody", "GoalBody", "NewActionBody", "ActionChangeBody", "NewLinkBody", "LinkBody", "LinkList"] {
+            assert!(schemas[schema].is_object(), "{schema}");
+        }
+        assert!(schemas["ErrorBody"]["properties"]["current_plan"].is_object());
+        assert_eq!(schemas["ActionBody"]["properties"]["due_on"]["format"], "date");
+        let delete = &doc["paths"]["/cases/{reference}/plan/actions/{id}"]["delete"]["parameters"];
+        assert!(delete.as_array().unwrap().iter().any(|p| p["name"] == "version" && p["in"] == "query"));
     }
 
     async fn unknown_api_paths_answer_json(app: TestApp) {
