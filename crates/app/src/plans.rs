@@ -4,6 +4,8 @@
 //! A resident's token is 32 random bytes; only its SHA-256 is stored, so a fast hash is enough
 //! (there is nothing to guess) and a lookup is one indexed read.
 
+use std::net::IpAddr;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use casework_domain::calendar::uk_date;
@@ -16,7 +18,8 @@ use rand::RngCore;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::{App, AppError, Caller, sha256_hex};
+use crate::staff::failure_key;
+use crate::{App, AppError, Caller, SIGN_IN_WINDOW, sha256_hex};
 
 /// A link's use is put on the case's timeline at most this often, so that a resident reloading
 /// their plan does not bury everything else; each use is still counted on the link.
@@ -25,6 +28,10 @@ const VIEW_EVENT_EVERY: Duration = Duration::hours(1);
 /// depend on the rest of the plan, so it is tried again on the new version this many times.
 const TICK_RETRIES: usize = 3;
 const TOKEN_BYTES: usize = 32;
+/// Links that do not work, tried from one address within [`SIGN_IN_WINDOW`], before that
+/// address is refused for a while: a person mistyping a link gets there rarely; a program
+/// guessing tokens soon does.
+const MAX_LINK_FAILURES_PER_CLIENT: i64 = 20;
 
 /// A new action's identifier: UUID v7, so that identifiers sort in the order they were made.
 pub(crate) fn new_action_id() -> ActionId {
@@ -228,6 +235,32 @@ impl App {
         Ok(())
     }
 
+    /// Whether `client` has tried too many links that do not work lately to be answered now.
+    /// Failures are counted with failed sign-ins, in the database, so that every replica sees
+    /// them.
+    pub async fn link_lookups_refused(&self, client: Option<IpAddr>) -> Result<bool, AppError> {
+        let Some(ip) = client else {
+            return Ok(false);
+        };
+        let key = failure_key("plan-link", &ip.to_string());
+        let since = self.now() - SIGN_IN_WINDOW;
+        Ok(self.store.sign_in_failures(&key, since).await? >= MAX_LINK_FAILURES_PER_CLIENT)
+    }
+
+    /// Counts a link that did not work against `client`.
+    pub async fn record_link_failure(&self, client: Option<IpAddr>) -> Result<(), AppError> {
+        let Some(ip) = client else {
+            return Ok(());
+        };
+        let now = self.now();
+        let key = failure_key("plan-link", &ip.to_string());
+        self.store
+            .record_sign_in_failure(&[key], now, now - SIGN_IN_WINDOW)
+            .await?;
+        tracing::info!("a plan link that does not work was used");
+        Ok(())
+    }
+
     /// Opens a resident's plan from their token, and records the use.
     pub async fn resident_plan(&self, token: &str) -> Result<ResidentPlan, AppError> {
         let link = self.working_link(token).await?;
@@ -239,6 +272,13 @@ impl App {
         self.store
             .record_access_link_use(&link, now, viewed.as_ref())
             .await?;
+        self.resident_view(link).await
+    }
+
+    /// The resident's plan, without counting a use of the link: for showing it again with
+    /// why a change was refused.
+    pub async fn resident_plan_unrecorded(&self, token: &str) -> Result<ResidentPlan, AppError> {
+        let link = self.working_link(token).await?;
         self.resident_view(link).await
     }
 

@@ -536,7 +536,7 @@ fn team_name(code: &str) -> String {
 }
 
 /// What failed sign-ins are counted under: a hash, so that the table holds no addresses.
-fn failure_key(kind: &str, value: &str) -> String {
+pub(crate) fn failure_key(kind: &str, value: &str) -> String {
     sha256_hex(format!("{kind}:{value}").as_bytes())
 }
 

@@ -36,15 +36,11 @@ pub struct Config {
     /// The elements switched on: any of api, worktray, plan, messaging, intake, open311, or all.
     #[arg(long, env = "CASEWORK_FEATURES", default_value = "all", global = true)]
     pub features: String,
-    /// The address people reach Casework at, for the links it prints (such as a new member of
-    /// staff's link to set their password).
-    #[arg(
-        long,
-        env = "CASEWORK_BASE_URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
-    pub base_url: String,
+    /// The address people reach Casework at, for the links it gives out (a new member of
+    /// staff's link to set their password, a resident's link to their plan). `serve` defaults
+    /// to the address it listens on; other commands to `http://127.0.0.1:8080`.
+    #[arg(long, env = "CASEWORK_BASE_URL", global = true)]
+    pub base_url: Option<String>,
     /// `text` for people, `json` for a log collector.
     #[arg(
         long,

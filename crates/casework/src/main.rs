@@ -209,7 +209,11 @@ async fn print_link(app: &App, config: &Config, member: &StaffMember) -> anyhow:
         link.expires_at
             .format(&time::format_description::well_known::Rfc2822)
             .context("formatting the expiry time")?,
-        config.base_url.trim_end_matches('/'),
+        config
+            .base_url
+            .as_deref()
+            .unwrap_or("http://127.0.0.1:8080")
+            .trim_end_matches('/'),
         link.token
     );
     Ok(())

@@ -36,7 +36,7 @@ pub async fn serve(
     );
     // With the connection's address, which limits failed sign-ins when no proxy gives it.
     let web = casework_web::WebConfig {
-        base_url: config.base_url.clone(),
+        base_url: config.base_url.clone().unwrap_or_else(|| url.clone()),
         ..sessions.web_config()
     };
     let router = casework_web::router_with(app, &web);

@@ -10,13 +10,6 @@ mod assets;
 pub mod auth;
 mod error;
 mod i18n;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the shared plan's pages (issue 4) are its first users"
-    )
-)]
 mod markdown;
 mod pages;
 mod sessions;

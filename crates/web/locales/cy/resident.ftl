@@ -110,3 +110,10 @@ date-at-time = { $date } am { $period ->
         [midday] ganol dydd
        *[other] { time }
     }
+
+## The shared plan, more.
+
+plan-closed = Mae'r cais hwn wedi cau. Mae'r cynllun yn dangos beth a wnaed.
+action-not-available = Does dim modd newid y cam hwnnw yma. Gwiriwch eich cynllun isod.
+too-many-attempts-title = Gormod o ymdrechion
+too-many-attempts = Mae gormod o ddolenni nad ydynt yn gweithio wedi cael eu rhoi cynnig arnynt o'r fan hon. Arhoswch 15 munud, yna rhowch gynnig arall arni.

@@ -117,3 +117,10 @@ time = { $period ->
     }
 # $date (String), and the arguments of `time`
 date-at-time = { $date } at { time }
+
+## The shared plan, more.
+
+plan-closed = This request is closed. The plan shows what was done.
+action-not-available = That action cannot be changed here. Check your plan below.
+too-many-attempts-title = Too many attempts
+too-many-attempts = Too many links that do not work were tried from here. Wait 15 minutes, then try again.

@@ -46,11 +46,6 @@ pub(crate) fn weekday_date_in(lang: Lang, day: Date) -> String {
     )
 }
 
-/// The day of an instant on UK clocks: "7 December 2026", "7 Rhagfyr 2026".
-pub(crate) fn uk_date_in(lang: Lang, at: OffsetDateTime) -> String {
-    date_in(lang, uk_date(at))
-}
-
 /// "7 Dec 2026": the GOV.UK style for dates in tables, where space is short.
 pub(crate) fn short_date(day: Date) -> String {
     let month = day.month().to_string();
@@ -328,8 +323,8 @@ mod tests {
     fn instants_are_shown_on_uk_clocks_in_either_language() {
         // 23:30 UTC in summer is already the next day in the UK.
         let late = datetime!(2026-07-01 23:30 UTC);
-        assert_eq!(uk_date_in(Lang::En, late), "2 July 2026");
-        assert_eq!(uk_date_in(Lang::Cy, late), "2 Gorffennaf 2026");
+        assert_eq!(date_time_in(Lang::En, late), "2 July 2026 at 12:30am");
+        assert_eq!(date_time_in(Lang::Cy, late), "2 Gorffennaf 2026 am 12:30yb");
         assert_eq!(
             date_time_in(Lang::Cy, datetime!(2026-12-04 15:15 UTC)),
             "4 Rhagfyr 2026 am 3:15yh"

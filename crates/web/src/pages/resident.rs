@@ -11,10 +11,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::{Next, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Router, http};
+use axum::routing::{get, post};
+use axum::{Extension, Router, http};
 use casework_app::App;
 use time::{Date, OffsetDateTime};
+use tower_http::csrf::{CsrfLayer, ProtectionError};
 
 use super::{format, not_stored, plan};
 use crate::i18n::{Arg, Lang};
@@ -31,7 +32,22 @@ const COOKIE_MAX_AGE: i64 = 365 * 24 * 60 * 60;
 pub(crate) fn router(config: &WebConfig) -> Router<App> {
     Router::new()
         .route("/plan/{token}", get(plan::show))
+        .route("/plan/{token}/actions/{id}/done", post(plan::done))
+        .route("/plan/{token}/actions/{id}/undo", post(plan::undo))
         .route("/cookies", get(cookies))
+        .layer(Extension(auth::ClientIpHeader(
+            config.client_ip_header.clone(),
+        )))
+        .layer(
+            CsrfLayer::new().with_rejection_response(|error: ProtectionError| {
+                tracing::warn!(%error, "refused a resident's form sent from another site");
+                (
+                    StatusCode::FORBIDDEN,
+                    "This form was sent from another website, so it was not used.",
+                )
+                    .into_response()
+            }),
+        )
         .layer(from_fn_with_state(
             SecureCookies(config.secure_cookies),
             remember_language,
@@ -214,27 +230,10 @@ impl ResidentChrome {
     }
 }
 
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the shared plan's pages (issue 4) are their first users"
-    )
-)]
 impl ResidentChrome {
-    /// "4 December 2026", "4 Rhagfyr 2026".
-    pub(crate) fn date(&self, day: &Date) -> String {
-        format::date_in(self.lang, *day)
-    }
-
     /// "Friday 4 December 2026", "Dydd Gwener 4 Rhagfyr 2026".
     pub(crate) fn weekday_date(&self, day: &Date) -> String {
         format::weekday_date_in(self.lang, *day)
-    }
-
-    /// The day of an instant on UK clocks.
-    pub(crate) fn uk_date(&self, at: &OffsetDateTime) -> String {
-        format::uk_date_in(self.lang, *at)
     }
 
     /// "4 December 2026 at 3:15pm", "4 Rhagfyr 2026 am 3:15yh", on UK clocks.
@@ -290,9 +289,9 @@ mod tests {
         source = r#"{% extends "resident_layout.html" %}
 {% block content %}
 {% include "resident_error_summary.html" %}
-<p id="due">{{ page.t_args("action-due", [("date", page.date(due))]) }}</p>
+<p id="due">{{ page.t_args("action-due", [("date", page.weekday_date(due))]) }}</p>
 <p id="weekday">{{ page.weekday_date(due) }}</p>
-<p id="done">{{ page.t_args("action-completed", [("date", page.uk_date(done_at)), ("by", "resident".to_owned())]) }}</p>
+<p id="done">{{ page.t_args("action-completed", [("date", page.date_time(done_at)), ("by", "resident".to_owned())]) }}</p>
 <p id="at">{{ page.date_time(done_at) }}</p>
 <p id="left">{{ page.t_args("actions-left", [("count", count)]) }}</p>
 <div id="details">{{ details }}</div>

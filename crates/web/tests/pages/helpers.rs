@@ -67,7 +67,9 @@ pub async fn spawn_app_with(database: TestDatabase, features: Features) -> TestA
         .await
         .expect("a free port");
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let router = casework_web::router(app.clone());
+    // With the client's address, as `casework serve` has it, for the limits kept per address.
+    let router = casework_web::router(app.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move { axum::serve(listener, router).await });
     TestApp {
         address,
@@ -278,6 +280,12 @@ impl Page {
     /// The value a form input holds.
     pub fn value(&self, id: &str) -> String {
         self.attr(&format!("#{id}"), "value").unwrap_or_default()
+    }
+
+    /// The value of the first input named `name`.
+    pub fn value_of(&self, name: &str) -> String {
+        self.attr(&format!("input[name={name}]"), "value")
+            .unwrap_or_default()
     }
 
     /// The references in the worktray's table, in order.

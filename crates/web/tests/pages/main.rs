@@ -7,6 +7,8 @@ mod admin;
 mod assets;
 mod case;
 mod plan;
+mod plan_editor;
+mod resident_plan;
 mod roles;
 mod teams;
 mod worktray;
