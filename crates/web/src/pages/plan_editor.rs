@@ -25,6 +25,7 @@ use serde::Deserialize;
 use super::format;
 use super::{Chrome, ErrorItem, PageError};
 use crate::BaseUrl;
+use crate::markdown::{SafeHtml, render};
 use crate::auth::{AuthSession, SignedIn};
 
 /// Where a new link's token waits, in the member's session, to be shown once after the
@@ -516,7 +517,8 @@ pub(crate) struct ActionRow {
     number: usize,
     title: String,
     owner: &'static str,
-    details: Option<String>,
+    /// As the resident reads it.
+    details: Option<SafeHtml>,
     due: Option<String>,
     status: format::Tag,
     completed: Option<String>,
@@ -603,7 +605,7 @@ impl PlanPage {
                     ActionOwner::Resident => "Resident",
                     ActionOwner::Council => "Council",
                 },
-                details: action.details.clone(),
+                details: action.details.as_deref().map(render),
                 due: action.due_on.map(format::date),
                 status: action_status(action, today),
                 completed: action.completed_at.map(|at| {
