@@ -120,6 +120,7 @@ pub(crate) async fn show(
     }
     match app.resident_plan(&token).await {
         Ok(view) => {
+            let lang = lang.preferring(view.language.into());
             let today = uk_date(app.now());
             PlanPage::new(&lang, &token, view, today).into_response()
         }

@@ -25,8 +25,8 @@ use serde::Deserialize;
 use super::format;
 use super::{Chrome, ErrorItem, PageError};
 use crate::BaseUrl;
-use crate::markdown::{SafeHtml, render};
 use crate::auth::{AuthSession, SignedIn};
+use crate::markdown::{SafeHtml, render};
 
 /// Where a new link's token waits, in the member's session, to be shown once after the
 /// redirect: only its hash is stored anywhere else.

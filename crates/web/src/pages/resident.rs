@@ -117,6 +117,8 @@ fn cookie_lang(headers: &http::HeaderMap) -> Option<Lang> {
 #[derive(Debug, Clone)]
 pub(crate) struct ResidentLang {
     pub lang: Lang,
+    /// The resident chose it, with `?lang=` now or before.
+    chosen: bool,
     path: String,
     query: Vec<(String, String)>,
 }
@@ -126,8 +128,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ResidentLang {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query();
-        let lang = query_lang(query)
-            .or_else(|| cookie_lang(&parts.headers))
+        let chosen = query_lang(query).or_else(|| cookie_lang(&parts.headers));
+        let lang = chosen
             .or_else(|| {
                 parts
                     .headers
@@ -141,11 +143,30 @@ impl<S: Send + Sync> FromRequestParts<S> for ResidentLang {
             .filter(|(name, _)| name != QUERY_NAME)
             .map(|(name, value)| (name.into_owned(), value.into_owned()))
             .collect();
-        Ok(Self { lang, path, query })
+        Ok(Self {
+            lang,
+            chosen: chosen.is_some(),
+            path,
+            query,
+        })
     }
 }
 
 impl ResidentLang {
+    /// The page in `known`, the language the council has on record for the resident, unless
+    /// the resident chose one with the language switch: what they told the council beats what
+    /// their browser happens to ask for.
+    pub(crate) fn preferring(self, known: Lang) -> Self {
+        if self.chosen {
+            self
+        } else {
+            Self {
+                lang: known,
+                ..self
+            }
+        }
+    }
+
     /// The page around a resident page titled `title` (already in the page's language).
     pub(crate) fn chrome(&self, title: impl Into<String>) -> ResidentChrome {
         ResidentChrome {
@@ -310,6 +331,7 @@ mod tests {
     fn sample(lang: Lang, errors: Vec<ErrorItem>) -> String {
         let resident = ResidentLang {
             lang,
+            chosen: true,
             path: "/plan/abc".to_owned(),
             query: Vec::new(),
         };
@@ -336,6 +358,16 @@ mod tests {
         let (mut parts, ()) = request.body(()).unwrap().into_parts();
         let Ok(lang) = ResidentLang::from_request_parts(&mut parts, &()).await;
         lang
+    }
+
+    #[tokio::test]
+    async fn the_language_on_record_beats_the_browser_but_not_a_choice() {
+        let browser = resident("/plan/x", &[("accept-language", "en-GB")]).await;
+        assert_eq!(browser.preferring(Lang::Cy).lang, Lang::Cy);
+        let chosen = resident("/plan/x", &[("cookie", "lang=en")]).await;
+        assert_eq!(chosen.preferring(Lang::Cy).lang, Lang::En);
+        let asked = resident("/plan/x?lang=en", &[]).await;
+        assert_eq!(asked.preferring(Lang::Cy).lang, Lang::En);
     }
 
     #[tokio::test]
@@ -450,9 +482,9 @@ mod tests {
             "<title>Gwall: Eich cynllun – Eich cyngor</title>",
             "Mae problem wedi codi",
             "<a href=\"#x\">Dewiswch</a>",
-            "<p id=\"due\">I&#39;w wneud erbyn 4 Rhagfyr 2026</p>",
+            "<p id=\"due\">I&#39;w wneud erbyn Dydd Gwener 4 Rhagfyr 2026</p>",
             "<p id=\"weekday\">Dydd Gwener 4 Rhagfyr 2026</p>",
-            "<p id=\"done\">Wedi&#39;i gwblhau gennych chi ar 2 Gorffennaf 2026</p>",
+            "<p id=\"done\">Wedi&#39;i gwblhau gennych chi ar 2 Gorffennaf 2026 am 12:30yb</p>",
             "<p id=\"at\">2 Gorffennaf 2026 am 12:30yb</p>",
             "<p id=\"left\">3 pheth ar ôl i&#39;w gwneud</p>",
             "<p class=\"govuk-body\">Ring <strong>first</strong>.</p>",
@@ -474,7 +506,7 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.contains("<p id=\"due\">Due by 4 December 2026</p>"),
+            html.contains("<p id=\"due\">Due by Friday 4 December 2026</p>"),
             "{html}"
         );
         assert!(
