@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
 use crate::calendar::WorkingCalendar;
+use crate::message::{MessageChannel, MessageId, MessageStatus};
 use crate::plan::{ActionDraft, ActionId, Plan, Reminder};
 use crate::service::answers::{
     Answers, FieldError, missing_message, normalise_email, normalise_phone,
@@ -433,6 +434,25 @@ pub enum EventKind {
         due_on: Date,
         reminder: Reminder,
     },
+    /// A message to the resident was written and queued to send.
+    MessageSent {
+        message: MessageId,
+        channel: MessageChannel,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        template: Option<String>,
+    },
+    /// A message could not be delivered.
+    MessageFailed {
+        message: MessageId,
+        channel: MessageChannel,
+        status: MessageStatus,
+        reason: String,
+    },
+    /// The resident wrote to the council.
+    MessageReceived {
+        message: MessageId,
+        channel: MessageChannel,
+    },
 }
 
 time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
@@ -459,6 +479,9 @@ impl EventKind {
             Self::PlanLinkRevoked { .. } => "plan_link_revoked",
             Self::PlanViewed { .. } => "plan_viewed",
             Self::PlanReminder { .. } => "plan_reminder",
+            Self::MessageSent { .. } => "message_sent",
+            Self::MessageFailed { .. } => "message_failed",
+            Self::MessageReceived { .. } => "message_received",
         }
     }
 }

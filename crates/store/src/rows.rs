@@ -3,6 +3,7 @@
 use casework_domain::case::{
     Actor, Case, Contact, EventKind, ExternalReference, Location, Reference,
 };
+use casework_domain::message::Message;
 use casework_domain::plan::PlanAction;
 use casework_domain::service::Answers;
 use serde_json::Value;
@@ -349,6 +350,64 @@ impl TryFrom<AccessLinkRow> for AccessLink {
             revoked_by: row.revoked_by.as_deref().map(actor).transpose()?,
             last_used_at: row.last_used_at.map(DbTime::get),
             uses: row.uses,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    id: String,
+    case_number: i64,
+    direction: String,
+    channel: String,
+    to_address: Option<String>,
+    from_address: Option<String>,
+    subject: Option<String>,
+    body: String,
+    template: Option<String>,
+    author: String,
+    status: String,
+    provider_id: Option<String>,
+    error: Option<String>,
+    created_at: DbTime,
+    status_at: DbTime,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+
+    fn try_from(row: MessageRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!("message {}: bad {what} {value:?}", row.id))
+        };
+        Ok(Message {
+            id: row.id.parse().map_err(|_| corrupt("id", &row.id))?,
+            case: Reference::new(row.case_number),
+            direction: row
+                .direction
+                .parse()
+                .map_err(|()| corrupt("direction", &row.direction))?,
+            channel: row
+                .channel
+                .parse()
+                .map_err(|()| corrupt("channel", &row.channel))?,
+            to: row.to_address,
+            from: row.from_address,
+            subject: row.subject,
+            body: row.body,
+            template: row.template,
+            author: row
+                .author
+                .parse()
+                .map_err(|()| corrupt("author", &row.author))?,
+            status: row
+                .status
+                .parse()
+                .map_err(|()| corrupt("status", &row.status))?,
+            provider_id: row.provider_id,
+            error: row.error,
+            created_at: row.created_at.get(),
+            status_at: row.status_at.get(),
         })
     }
 }

@@ -1009,7 +1009,7 @@ macro_rules! impl_store {
 
             /// Adds jobs; a job with a key replaces the one with that key, if any, which runs
             /// afresh at the new time.
-            async fn upsert_jobs(conn: &mut Conn, jobs: &[NewJob]) -> Result<()> {
+            pub(super) async fn upsert_jobs(conn: &mut Conn, jobs: &[NewJob]) -> Result<()> {
                 for job in jobs {
                     sqlx::query(
                         "INSERT INTO jobs (kind, payload, run_at, key) VALUES ($1, $2, $3, $4) \

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::format::{self, Tag};
-use super::{Chrome, ErrorItem, PageError, plan_editor};
+use super::{Chrome, ErrorItem, PageError, messages, plan_editor};
 use crate::auth::SignedIn;
 
 /// A posted form's fields as sent, in order; a name may repeat (checkboxes).
@@ -936,7 +936,9 @@ fn timeline_item(service: Option<&Service>, event: &Event) -> TimelineItem {
             "Overdue".to_owned(),
             Some(format!("It was due by {}.", format::date_time(*due_at))),
         ),
-        plan => plan_editor::timeline_entry(plan),
+        other => {
+            messages::timeline_entry(other).unwrap_or_else(|| plan_editor::timeline_entry(other))
+        }
     };
     TimelineItem {
         title,

@@ -6,6 +6,7 @@
 mod admin;
 mod case;
 mod format;
+mod messages;
 mod plan;
 mod plan_editor;
 pub(crate) mod resident;

@@ -938,6 +938,9 @@ pub(super) fn timeline_entry(kind: &EventKind) -> (String, Option<String>) {
         | EventKind::Transitioned { .. }
         | EventKind::Assigned { .. }
         | EventKind::NoteAdded { .. }
-        | EventKind::SlaBreached { .. } => (kind.name().replace('_', " "), None),
+        | EventKind::SlaBreached { .. }
+        | EventKind::MessageSent { .. }
+        | EventKind::MessageFailed { .. }
+        | EventKind::MessageReceived { .. } => (kind.name().replace('_', " "), None),
     }
 }

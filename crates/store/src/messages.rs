@@ -1,0 +1,196 @@
+//! Messages with residents, and the outbox that sends them: a message is written with its
+//! event and the job that sends it, in one transaction.
+
+use async_trait::async_trait;
+use casework_domain::case::{EventKind, Reference};
+use casework_domain::message::{Message, MessageId, MessageStatus};
+use time::OffsetDateTime;
+
+use crate::{NewJob, Result};
+
+/// A message's new status, and what came with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub status: MessageStatus,
+    /// The provider's id, when it is first known (on sending).
+    pub provider_id: Option<String>,
+    pub error: Option<String>,
+    pub at: OffsetDateTime,
+}
+
+/// The messages side of the [`Store`](crate::Store).
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores a message with its event and the jobs that act on it (for an outbound message,
+    /// the one that sends it), in one transaction.
+    async fn insert_message(
+        &self,
+        message: &Message,
+        event: &EventKind,
+        jobs: &[NewJob],
+    ) -> Result<()>;
+    async fn message(&self, id: MessageId) -> Result<Option<Message>>;
+    /// The message a provider knows by this id.
+    async fn message_by_provider_id(&self, provider_id: &str) -> Result<Option<Message>>;
+    /// A case's messages, oldest first.
+    async fn messages(&self, case: Reference) -> Result<Vec<Message>>;
+    /// Moves a message from status `from` to the change's, with an event if given. Returns
+    /// `false`, changing nothing, if its status is no longer `from`: another worker or receipt
+    /// got there first.
+    async fn change_message_status(
+        &self,
+        id: MessageId,
+        from: MessageStatus,
+        change: &StatusChange,
+        event: Option<&EventKind>,
+    ) -> Result<bool>;
+}
+
+/// Implements [`MessageStore`] for `$store`, a [`Backend`](crate::shared::Backend).
+macro_rules! impl_message_store {
+    ($store:ident) => {
+        mod message_impl {
+            use async_trait::async_trait;
+            use casework_domain::case::{Actor, EventKind, Reference};
+            use casework_domain::message::{Message, MessageId, MessageStatus};
+
+            use super::$store;
+            use super::shared_impl::{insert_events, upsert_jobs};
+            use $crate::db_time::DbTime;
+            use $crate::messages::{MessageStore, StatusChange, message_columns};
+            use $crate::rows::MessageRow;
+            use $crate::shared::Backend;
+            use $crate::{NewJob, Result};
+
+            #[async_trait]
+            impl MessageStore for $store {
+                async fn insert_message(
+                    &self,
+                    message: &Message,
+                    event: &EventKind,
+                    jobs: &[NewJob],
+                ) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO messages (id, case_number, direction, channel, to_address, \
+                         from_address, subject, body, template, author, status, provider_id, \
+                         error, created_at, status_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                    )
+                    .bind(message.id.to_string())
+                    .bind(message.case.number())
+                    .bind(message.direction.as_str())
+                    .bind(message.channel.as_str())
+                    .bind(message.to.as_deref())
+                    .bind(message.from.as_deref())
+                    .bind(message.subject.as_deref())
+                    .bind(message.body.as_str())
+                    .bind(message.template.as_deref())
+                    .bind(message.author.to_string())
+                    .bind(message.status.as_str())
+                    .bind(message.provider_id.as_deref())
+                    .bind(message.error.as_deref())
+                    .bind(DbTime::from(message.created_at))
+                    .bind(DbTime::from(message.status_at))
+                    .execute(&mut *tx)
+                    .await?;
+                    let at = DbTime::from(message.created_at);
+                    insert_events(
+                        &mut tx,
+                        &message.author,
+                        &[(message.case.number(), at, event)],
+                    )
+                    .await?;
+                    upsert_jobs(&mut tx, jobs).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+
+                async fn message(&self, id: MessageId) -> Result<Option<Message>> {
+                    sqlx::query_as::<_, MessageRow>(concat!(
+                        "SELECT ",
+                        message_columns!(),
+                        " FROM messages WHERE id = $1"
+                    ))
+                    .bind(id.to_string())
+                    .fetch_optional(self.reader())
+                    .await?
+                    .map(Message::try_from)
+                    .transpose()
+                }
+
+                async fn message_by_provider_id(
+                    &self,
+                    provider_id: &str,
+                ) -> Result<Option<Message>> {
+                    sqlx::query_as::<_, MessageRow>(concat!(
+                        "SELECT ",
+                        message_columns!(),
+                        " FROM messages WHERE provider_id = $1"
+                    ))
+                    .bind(provider_id)
+                    .fetch_optional(self.reader())
+                    .await?
+                    .map(Message::try_from)
+                    .transpose()
+                }
+
+                async fn messages(&self, case: Reference) -> Result<Vec<Message>> {
+                    sqlx::query_as::<_, MessageRow>(concat!(
+                        "SELECT ",
+                        message_columns!(),
+                        " FROM messages WHERE case_number = $1 ORDER BY created_at, id"
+                    ))
+                    .bind(case.number())
+                    .fetch_all(self.reader())
+                    .await?
+                    .into_iter()
+                    .map(Message::try_from)
+                    .collect()
+                }
+
+                async fn change_message_status(
+                    &self,
+                    id: MessageId,
+                    from: MessageStatus,
+                    change: &StatusChange,
+                    event: Option<&EventKind>,
+                ) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let at = DbTime::from(change.at);
+                    let case: Option<i64> = sqlx::query_scalar(
+                        "UPDATE messages SET status = $3, \
+                         provider_id = COALESCE($4, provider_id), error = $5, status_at = $6 \
+                         WHERE id = $1 AND status = $2 RETURNING case_number",
+                    )
+                    .bind(id.to_string())
+                    .bind(from.as_str())
+                    .bind(change.status.as_str())
+                    .bind(change.provider_id.as_deref())
+                    .bind(change.error.as_deref())
+                    .bind(at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let Some(case) = case else {
+                        return Ok(false);
+                    };
+                    if let Some(event) = event {
+                        insert_events(&mut tx, &Actor::System, &[(case, at, event)]).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(true)
+                }
+            }
+        }
+    };
+}
+pub(crate) use impl_message_store;
+
+/// The columns of `messages` that make a [`MessageRow`](crate::rows::MessageRow), in its order.
+macro_rules! message_columns {
+    () => {
+        "id, case_number, direction, channel, to_address, from_address, subject, body, \
+         template, author, status, provider_id, error, created_at, status_at"
+    };
+}
+pub(crate) use message_columns;
