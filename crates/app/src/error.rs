@@ -1,4 +1,5 @@
 use casework_domain::case::{Case, CaseError, Reference};
+use casework_domain::message::MessageError;
 use casework_domain::plan::{Plan, PlanError};
 use casework_domain::service::answers::FieldError;
 use casework_store::StoreError;
@@ -19,6 +20,10 @@ pub enum AppError {
     Conflict { expected: i64, current: Box<Case> },
     #[error(transparent)]
     Plan(#[from] PlanError),
+    #[error(transparent)]
+    Message(#[from] MessageError),
+    #[error("the service has no message template \"{0}\"")]
+    UnknownTemplate(String),
     /// The plan changed since the caller read it.
     #[error("the plan changed since version {expected}; it is now at version {}", current.version)]
     PlanConflict { expected: i64, current: Box<Plan> },

@@ -12,6 +12,7 @@ mod config;
 pub mod demo;
 mod error;
 mod jobs;
+mod messages;
 mod plans;
 mod services;
 mod staff;
@@ -29,6 +30,7 @@ pub use cases::{CaseChangeRequest, NewCaseRequest};
 pub use config::{Feature, Features};
 pub use error::AppError;
 pub use jobs::JobOutcome;
+pub use messages::TemplatePreview;
 pub use plans::{LinkProblem, ResidentPlan, SharedPlan};
 pub use services::{load_calendar, load_services};
 pub use staff::{

@@ -11,10 +11,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::calendar::uk_date;
 use crate::case::{Actor, Case, Channel, EventKind};
+use crate::service::Service;
 use crate::service::answers::FieldError;
 
 /// GOV.UK Notify refuses longer text messages (six fragments of 153 characters).
@@ -268,10 +271,61 @@ pub fn compose(
     Ok((message, event))
 }
 
+/// The placeholders a case gives a template: its reference, the resident's name, the
+/// service's name, the state's label, the SLA's due date, and each answer by its field's code
+/// (choices by their labels).
+pub fn case_values(case: &Case, service: &Service) -> BTreeMap<String, String> {
+    let mut values = BTreeMap::new();
+    for field in &service.fields {
+        let Some(answer) = case.answers.get(&field.code) else {
+            continue;
+        };
+        let label = |code: &str| {
+            field
+                .choices
+                .iter()
+                .find(|c| c.code == code)
+                .map_or_else(|| code.to_owned(), |c| c.label.clone())
+        };
+        let text = match answer {
+            Value::String(text) => label(text),
+            Value::Bool(true) => "Yes".to_owned(),
+            Value::Bool(false) => "No".to_owned(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(label)
+                .collect::<Vec<_>>()
+                .join(", "),
+            Value::Null => continue,
+            other => other.to_string(),
+        };
+        values.insert(field.code.clone(), text);
+    }
+    let due = uk_date(case.sla_due_at);
+    values.extend([
+        ("reference".to_owned(), case.reference.to_string()),
+        ("name".to_owned(), case.contact.name.clone()),
+        ("service".to_owned(), service.name.clone()),
+        (
+            "state".to_owned(),
+            service
+                .workflow
+                .state(&case.state)
+                .map_or_else(|| case.state.clone(), |s| s.label.clone()),
+        ),
+        (
+            "due_date".to_owned(),
+            format!("{} {} {}", due.day(), due.month(), due.year()),
+        ),
+    ]);
+    values
+}
+
 /// Fills a template's `((placeholders))` from `values`. A placeholder without a value is left
 /// as `((name))` and named in the second part of the answer, so that staff see what is
 /// missing before they send.
-pub fn fill(template: &str, values: &BTreeMap<&str, String>) -> (String, Vec<String>) {
+pub fn fill(template: &str, values: &BTreeMap<String, String>) -> (String, Vec<String>) {
     let mut out = String::with_capacity(template.len());
     let mut missing = Vec::new();
     let mut rest = template;
@@ -403,8 +457,8 @@ mod tests {
     #[test]
     fn placeholders_are_filled_and_missing_ones_named() {
         let values = BTreeMap::from([
-            ("name", "Sam".to_owned()),
-            ("reference", "CW-000042".to_owned()),
+            ("name".to_owned(), "Sam".to_owned()),
+            ("reference".to_owned(), "CW-000042".to_owned()),
         ]);
         let (text, missing) = fill(
             "Dear ((name)), about (( reference )): see ((plan_link)) and ((plan_link)).",
@@ -416,6 +470,35 @@ mod tests {
         );
         assert_eq!(missing, ["plan_link"]);
         assert_eq!(fill("no end ((name", &values).0, "no end ((name");
+    }
+
+    #[test]
+    fn a_case_gives_its_answers_and_built_in_values() {
+        let services = crate::service::ServiceCatalogue::from_files([(
+            "missed-bin.toml",
+            include_str!("../../../services/missed-bin.toml"),
+        )])
+        .unwrap();
+        let service = services.get("missed-bin").unwrap();
+        let mut case = case(Channel::Email, None, None);
+        case.answers = serde_json::from_value(serde_json::json!({
+            "bin_type": "recycling",
+            "bin_out_by_7am": true,
+        }))
+        .unwrap();
+        case.sla_due_at = datetime!(2026-12-08 17:00 UTC);
+        let values = case_values(&case, service);
+        assert_eq!(values["reference"], "CW-000042");
+        assert_eq!(values["name"], "Sam Resident");
+        assert_eq!(values["service"], "Report a missed bin collection");
+        assert_eq!(values["state"], "Reported");
+        assert_eq!(values["due_date"], "8 December 2026");
+        assert_eq!(values["bin_type"], "Mixed recycling (blue bin)");
+        assert_eq!(values["bin_out_by_7am"], "Yes");
+        let template = &service.templates[0];
+        let (body, missing) = fill(&template.body, &values);
+        assert!(body.starts_with("Dear Sam Resident,"), "{body}");
+        assert_eq!(missing, ["address", "plan_link", "council"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::http::{Response, StatusCode, header};
 use axum::response::IntoResponse;
 use casework_app::domain::case::CaseError;
+use casework_app::domain::message::MessageError;
 use casework_app::domain::plan::PlanError;
 use casework_app::domain::service::answers::FieldError;
 use casework_app::{AppError, LinkProblem};
@@ -202,6 +203,11 @@ impl From<AppError> for ApiError {
             AppError::LinkNotFound(id) => {
                 Self::not_found(format!("The case has no access link {id}"))
             }
+            AppError::Message(MessageError::Invalid(fields)) => Self::invalid(fields),
+            AppError::UnknownTemplate(code) => Self::invalid_field(
+                "template",
+                format!("The service has no message template \"{code}\""),
+            ),
             AppError::Invalid(fields) => Self::invalid(fields),
             AppError::StaffNotFound(id) => Self::not_found(format!("No member of staff {id}")),
             e @ AppError::LeadRequired => {

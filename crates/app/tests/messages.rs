@@ -1,0 +1,222 @@
+//! Messages' use cases against a real database: templates filled from the case, sending into
+//! the outbox, and delivery receipts that arrive in any order.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use casework_app::domain::case::{Actor, CaseDraft, Channel, Contact, EventKind, Language};
+use casework_app::domain::message::{MessageChannel, MessageDraft, MessageStatus};
+use casework_app::domain::service::Role;
+use casework_app::store::StatusChange;
+use casework_app::{App, AppError, Caller, Features, NewCaseRequest, load_calendar, load_services};
+use casework_store::backend_tests;
+use casework_store::testing::TestDatabase;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2026-12-04 09:00 UTC);
+
+async fn app(database: &TestDatabase) -> App {
+    let services =
+        load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services")).unwrap();
+    App::new(
+        database.store().await,
+        services,
+        load_calendar(None).unwrap(),
+        Features::default(),
+    )
+    .with_clock(Arc::new(|| NOW))
+}
+
+fn agent() -> Caller {
+    Caller {
+        actor: Actor::Staff("agent@waste.example".into()),
+        role: Role::Agent,
+        api_key_id: None,
+        teams: Some(vec!["waste".into()]),
+    }
+}
+
+async fn missed_bin(app: &App, channel: Channel) -> casework_app::domain::case::Case {
+    let draft = CaseDraft {
+        contact: Some(Contact {
+            name: "Sam Resident".into(),
+            email: Some("sam@example.com".into()),
+            phone: Some("07700 900123".into()),
+            preferred_channel: channel,
+            language: Language::En,
+        }),
+        answers: [
+            ("address".to_owned(), json!("1 High Street")),
+            ("bin_type".to_owned(), json!("general")),
+            ("collection_date".to_owned(), json!("2026-12-03")),
+            ("bin_out_by_7am".to_owned(), json!(true)),
+        ]
+        .into_iter()
+        .collect(),
+        ..CaseDraft::default()
+    };
+    app.create_case(
+        &agent(),
+        NewCaseRequest {
+            service: "missed-bin".into(),
+            draft,
+            idempotency: None,
+        },
+    )
+    .await
+    .unwrap()
+    .0
+}
+
+backend_tests!(
+    a_template_is_filled_from_the_case,
+    a_message_goes_into_the_outbox_with_its_event,
+    receipts_move_a_message_on_but_never_back,
+);
+
+async fn a_template_is_filled_from_the_case(database: &TestDatabase) {
+    let app = app(database).await;
+    let case = missed_bin(&app, Channel::Email).await;
+    let preview = app
+        .preview_template(&agent(), case.reference, "acknowledgement")
+        .await
+        .unwrap();
+    assert_eq!(
+        preview.subject.as_deref(),
+        Some(format!("We have your missed bin report {}", case.reference).as_str())
+    );
+    assert!(
+        preview.body.starts_with("Dear Sam Resident,"),
+        "{}",
+        preview.body
+    );
+    assert!(preview.body.contains("1 High Street"));
+    assert!(preview.body.contains("8 December 2026"), "{}", preview.body);
+    assert_eq!(preview.missing, ["plan_link", "council"]);
+    assert!(matches!(
+        app.preview_template(&agent(), case.reference, "nonsense")
+            .await,
+        Err(AppError::UnknownTemplate(_))
+    ));
+}
+
+async fn a_message_goes_into_the_outbox_with_its_event(database: &TestDatabase) {
+    let app = app(database).await;
+    let case = missed_bin(&app, Channel::Sms).await;
+    let sent = app
+        .send_message(
+            &agent(),
+            case.reference,
+            MessageDraft {
+                body: "We will be back on Tuesday.".into(),
+                ..MessageDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.channel, MessageChannel::Sms);
+    assert_eq!(sent.to.as_deref(), Some("07700900123"));
+    assert_eq!(sent.status, MessageStatus::Queued);
+    assert_eq!(
+        app.messages(&agent(), case.reference).await.unwrap(),
+        [sent.clone()]
+    );
+    assert_eq!(
+        app.store().pending_job_count().await.unwrap(),
+        1,
+        "its send job"
+    );
+    let last = app
+        .events(&agent(), case.reference)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(
+        last.kind,
+        EventKind::MessageSent {
+            message: sent.id,
+            channel: MessageChannel::Sms,
+            template: None
+        }
+    );
+
+    let refused = app
+        .send_message(
+            &agent(),
+            case.reference,
+            MessageDraft {
+                body: " ".into(),
+                ..MessageDraft::default()
+            },
+        )
+        .await;
+    assert!(matches!(refused, Err(AppError::Message(_))));
+    let outsider = Caller {
+        teams: Some(vec!["repairs".into()]),
+        ..agent()
+    };
+    assert!(matches!(
+        app.send_message(&outsider, case.reference, MessageDraft::default())
+            .await,
+        Err(AppError::CaseNotFound(_))
+    ));
+}
+
+async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
+    let app = app(database).await;
+    let case = missed_bin(&app, Channel::Sms).await;
+    let message = app
+        .send_message(
+            &agent(),
+            case.reference,
+            MessageDraft {
+                body: "Hello".into(),
+                ..MessageDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+    // What the outbox's worker does once the provider has taken it.
+    let sent = StatusChange {
+        status: MessageStatus::Sent,
+        provider_id: Some("provider-1".into()),
+        error: None,
+        at: NOW,
+    };
+    assert!(
+        app.store()
+            .change_message_status(message.id, MessageStatus::Queued, &sent, None)
+            .await
+            .unwrap()
+    );
+
+    assert!(
+        !app.record_delivery("unknown", MessageStatus::Delivered, None, NOW)
+            .await
+            .unwrap()
+    );
+    assert!(
+        app.record_delivery("provider-1", MessageStatus::PermanentFailure, None, NOW)
+            .await
+            .unwrap()
+    );
+    // A late "delivered" does not undo the failure.
+    assert!(
+        !app.record_delivery("provider-1", MessageStatus::Delivered, None, NOW)
+            .await
+            .unwrap()
+    );
+    let stored = &app.messages(&agent(), case.reference).await.unwrap()[0];
+    assert_eq!(stored.status, MessageStatus::PermanentFailure);
+    assert!(stored.error.as_deref().unwrap().contains("does not exist"));
+    let last = app
+        .events(&agent(), case.reference)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(last.kind.name(), "message_failed");
+}
