@@ -121,7 +121,7 @@ async fn a_message_goes_into_the_outbox_with_its_event(database: &TestDatabase) 
     assert_eq!(sent.status, MessageStatus::Queued);
     assert_eq!(
         app.messages(&agent(), case.reference).await.unwrap(),
-        [sent.clone()]
+        std::slice::from_ref(&sent)
     );
     assert_eq!(
         app.store().pending_job_count().await.unwrap(),
