@@ -4,6 +4,7 @@
 
 mod cases;
 mod extract;
+mod messages;
 pub(crate) mod model;
 mod plan;
 mod services;
@@ -35,6 +36,7 @@ use crate::error::ApiError;
     tags(
         (name = "services", description = "The services a council offers, from their definition files"),
         (name = "cases", description = "Service requests: report, list, read, change, move through the workflow"),
+        (name = "messages", description = "A case's conversation with the resident, by email, text message and the plan page"),
         (name = "plan", description = "A case's shared plan: its goal, what the resident and the council each need to do, \
             and the links that let the resident open it without an account"),
     )
@@ -63,6 +65,11 @@ fn api_routes(features: &Features) -> OpenApiRouter<App> {
         .routes(routes!(cases::assign_case))
         .routes(routes!(cases::add_note))
         .routes(routes!(cases::list_events));
+    let routes = if features.is_on(Feature::Messaging) {
+        routes.routes(routes!(messages::list_messages, messages::send_message))
+    } else {
+        routes
+    };
     if !features.is_on(Feature::Plan) {
         return routes;
     }

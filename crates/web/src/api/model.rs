@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use casework_app::domain::case::{
     Case, CaseDraft, Channel, Contact, ExternalReference, Language, Location, iso_date,
 };
+use casework_app::domain::message::{Message, MessageChannel, MessageDraft};
 use casework_app::domain::plan::{ActionDraft, ActionId, Plan, PlanAction};
 use casework_app::domain::service::{
     ActionOwner, Field, FieldKind, Priority, Role, Service, State, Transition,
@@ -781,4 +782,89 @@ impl From<AccessLink> for LinkBody {
 pub struct LinkList {
     /// Newest first.
     pub links: Vec<LinkBody>,
+}
+
+/// A message between the council and the resident.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageBody {
+    /// A UUID.
+    pub id: String,
+    /// `outbound` (to the resident) or `inbound` (from them).
+    pub direction: &'static str,
+    /// `email`, `sms` or `plan` (the plan page).
+    pub channel: &'static str,
+    pub to: Option<String>,
+    pub from: Option<String>,
+    pub subject: Option<String>,
+    pub body: String,
+    /// The service's template it was written from.
+    pub template: Option<String>,
+    /// Who wrote it: `staff:EMAIL`, `api:NAME`, `resident`.
+    pub author: String,
+    /// `queued`, `sent`, `delivered`, `permanent-failure`, `temporary-failure` or `received`.
+    pub status: &'static str,
+    /// Why it could not be delivered.
+    pub error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub status_at: OffsetDateTime,
+}
+
+impl From<Message> for MessageBody {
+    fn from(message: Message) -> Self {
+        Self {
+            id: message.id.to_string(),
+            direction: message.direction.as_str(),
+            channel: message.channel.as_str(),
+            to: message.to,
+            from: message.from,
+            subject: message.subject,
+            body: message.body,
+            template: message.template,
+            author: message.author.to_string(),
+            status: message.status.as_str(),
+            error: message.error,
+            created_at: message.created_at,
+            status_at: message.status_at,
+        }
+    }
+}
+
+/// A case's conversation, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageList {
+    pub messages: Vec<MessageBody>,
+}
+
+/// A message to send to the resident. It is queued and sent shortly after; its `status`
+/// follows its delivery.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessageBody {
+    /// `email` or `sms`; left out, the resident's preferred channel.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub channel: Option<MessageChannel>,
+    /// For email; left out, "Your request CW-…".
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Plain text: up to 918 characters by SMS, 20,000 by email.
+    pub body: String,
+    /// The code of the service's template this was written from, for the record.
+    #[serde(default)]
+    pub template: Option<String>,
+}
+
+impl From<NewMessageBody> for MessageDraft {
+    fn from(body: NewMessageBody) -> Self {
+        Self {
+            channel: body.channel,
+            subject: body.subject,
+            body: body.body,
+            template: body.template,
+        }
+    }
 }

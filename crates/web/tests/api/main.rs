@@ -5,6 +5,7 @@ mod helpers;
 mod cases_change;
 mod cases_create;
 mod cases_list;
+mod messages;
 mod openapi;
 mod plan;
 mod services;
