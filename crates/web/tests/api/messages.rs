@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{TestApp, answer, error_fields, missed_bin};
+use crate::helpers::{answer, error_fields, missed_bin};
 use crate::on_both_databases;
 
 on_both_databases! {
