@@ -12,6 +12,8 @@ mod error;
 mod pages;
 mod sessions;
 mod sign_in;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::time::Duration;
 

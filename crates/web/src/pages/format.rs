@@ -1,10 +1,10 @@
 //! Dates, times, people and answers as staff read them, in the GOV.UK style: "7 December 2026",
 //! "3:15pm", times on UK clocks.
 
-use casework_app::App;
 use casework_app::domain::calendar::{uk_date, uk_time};
 use casework_app::domain::case::{Actor, Case};
 use casework_app::domain::service::{Field, FieldKind};
+use casework_app::{App, Directory};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
 
@@ -69,9 +69,9 @@ pub(crate) fn machine_time(at: OffsetDateTime) -> String {
 }
 
 /// Who did something, as the timeline names them.
-pub(crate) fn actor(actor: &Actor) -> String {
+pub(crate) fn actor(directory: &Directory, actor: &Actor) -> String {
     match actor {
-        Actor::Staff(email) => email.clone(),
+        Actor::Staff(email) => directory.person_name(email).to_owned(),
         Actor::ApiClient(name) => format!("{name} (another system)"),
         Actor::Resident => "the resident".to_owned(),
         Actor::System => "Casework".to_owned(),
