@@ -85,8 +85,46 @@ test('an agent filters, opens a case, closes it and sees it on the timeline', as
   assert.match(await page.locator('h1').textContent(), /Collected/);
   const timeline = await page.locator('.moj-timeline').textContent();
   assert.match(timeline, /Collected/);
-  assert.match(timeline, new RegExp(staff.agent.email.replace('.', '\\.')));
+  // Staff are named on the timeline as the navigation names the one signed in.
+  const signedInAs = await page.locator('a[href="/staff/account"]').textContent();
+  const name = signedInAs.replace('Your account: signed in as', '').trim();
+  assert.match(timeline, new RegExp(`by ${name}`));
+  assert.doesNotMatch(timeline, new RegExp(staff.agent.email.replace('.', '\\.')));
   await assertAccessible(page);
+  await page.context().close();
+});
+
+test('a lead selects cases on the worktray and assigns them in one go', async () => {
+  const page = await newPage(browser);
+  await signIn(page, staff.lead);
+  await page.goto(`${casework.url}/staff?view=unassigned&service=missed-bin`);
+  const boxes = page.locator('#bulk input[name="cases"]');
+  assert.ok((await boxes.count()) >= 2, 'the unassigned queue has missed bins to select');
+  const references = [];
+  for (const box of (await boxes.all()).slice(0, 2)) {
+    const reference = (await box.getAttribute('value')).split(':')[0];
+    references.push(reference);
+    await page.getByLabel(`Select ${reference}`, { exact: true }).check();
+  }
+  await assertAccessible(page);
+  const assignee = page.locator('#bulk-assignee');
+  const agentName = await assignee.locator(`option[value="${staff.agent.email}"]`).first().textContent();
+  await assignee.selectOption({ label: agentName });
+  await page.getByRole('button', { name: 'Assign selected cases' }).click();
+  await assert.doesNotReject(page.getByRole('heading', { name: 'Cases changed' }).waitFor());
+  assert.equal(
+    (await page.locator('.govuk-notification-banner__heading').textContent()).trim(),
+    `2 cases assigned to ${agentName}`,
+  );
+  await assertAccessible(page);
+
+  await page.getByRole('link', { name: 'Back to your worktray' }).click();
+  await page.waitForURL(/view=unassigned/);
+  for (const reference of references) {
+    assert.equal(await page.getByRole('link', { name: reference, exact: true }).count(), 0, `${reference} left the unassigned queue`);
+  }
+  await page.goto(`${casework.url}/staff/cases/${references[0]}`);
+  assert.match(await page.locator('.govuk-summary-list').first().textContent(), new RegExp(agentName));
   await page.context().close();
 });
 
@@ -123,7 +161,7 @@ test('every staff page passes axe (WCAG 2.2 AA)', async () => {
     .evaluateAll((links) => links.map((a) => a.getAttribute('href')));
   assert.ok(tabs.length >= 5, `the worktray has its queues: ${tabs}`);
   let caseLink;
-  for (const path of [...tabs, '/staff?sort=updated', '/staff?q=zzzz-nothing', '/staff/account']) {
+  for (const path of [...tabs, '/staff?sort=updated', '/staff?view=open&sort=priority', '/staff?q=zzzz-nothing', '/staff/account']) {
     await page.goto(new URL(path, casework.url).href);
     await assertAccessible(page);
     caseLink ??= await page.locator('table a[href*="/staff/cases/"]').first().getAttribute('href', { timeout: 1000 }).catch(() => null);

@@ -115,6 +115,7 @@ mod tests {
             service: "bins".into(),
             state: "new".into(),
             priority: "normal".into(),
+            priority_rank: 0,
             team: team.into(),
             assignee: assignee.map(Into::into),
             contact: Contact {

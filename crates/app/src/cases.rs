@@ -4,7 +4,9 @@ use casework_domain::case::{self, Case, CaseDraft, CaseError, Change, Reference}
 use casework_domain::service::Answers;
 use casework_domain::service::Service;
 use casework_domain::service::answers::FieldError;
-use casework_store::{CaseFilter, CasePage, CaseQuery, Event, IdempotencyClaim, StoreError};
+use casework_store::{
+    CaseFilter, CasePage, CaseQuery, Event, IdempotencyClaim, PriorityRank, StoreError,
+};
 
 use crate::plans::new_action_id;
 use crate::{App, AppError, Caller};
@@ -101,6 +103,25 @@ impl App {
             return Err(AppError::IdempotencyMismatch);
         }
         self.case(caller, reference).await.map(Some)
+    }
+
+    /// Ranks every stored case's priority by its service's list as the loaded definitions have
+    /// it, for sorting by priority: run at start, so that cases stored before the ranks existed,
+    /// or before a definition reordered its priorities, sort as the definitions say. Returns how
+    /// many cases it re-ranked.
+    pub async fn rank_priorities(&self) -> Result<u64, AppError> {
+        let ranks: Vec<PriorityRank> = self
+            .services
+            .iter()
+            .flat_map(|service| {
+                service.priorities.iter().map(|priority| PriorityRank {
+                    service: service.code.clone(),
+                    priority: priority.code.clone(),
+                    rank: service.priority_rank(&priority.code),
+                })
+            })
+            .collect();
+        Ok(self.store.rank_priorities(&ranks).await?)
     }
 
     /// The case, if the caller may see it: one outside their teams is not found.
@@ -237,9 +258,14 @@ impl App {
                 // As the staff record spells it, so that their queue finds the case.
                 Some(staff) => assignee = Some(staff.email),
                 None => {
+                    let teams = self.store.teams().await?;
+                    let team = teams
+                        .iter()
+                        .find(|t| t.code == to_team)
+                        .map_or(to_team, |t| t.name.as_str());
                     return Err(CaseError::Invalid(vec![FieldError::new(
                         "assignee",
-                        format!("Enter the email address of someone in the {to_team} team"),
+                        format!("Choose someone who works in the {team} team"),
                     )])
                     .into());
                 }
@@ -266,7 +292,7 @@ impl App {
 
     /// The shape of every change: load the case, refuse a stale version, ask the domain, and
     /// save the decision with its events and jobs in one transaction.
-    async fn decide(
+    pub(crate) async fn decide(
         &self,
         caller: &Caller,
         reference: Reference,

@@ -151,6 +151,7 @@ impl<'a> DemoCases<'a> {
             service: service.code.clone(),
             state: state.code.clone(),
             priority: priority.code.clone(),
+            priority_rank: service.priority_rank(&priority.code),
             team: service.team.clone(),
             contact,
             answers,

@@ -7,9 +7,11 @@
 
 mod access;
 mod api_keys;
+mod bulk;
 mod cases;
 mod config;
 pub mod demo;
+mod directory;
 mod error;
 mod jobs;
 mod messages;
@@ -26,8 +28,10 @@ use casework_store::Store;
 use time::OffsetDateTime;
 
 pub use api_keys::{NewApiKey, sha256_hex};
+pub use bulk::{BulkOutcome, MAX_BULK_CASES, SelectedCase};
 pub use cases::{CaseChangeRequest, NewCaseRequest};
 pub use config::{Feature, Features};
+pub use directory::Directory;
 pub use error::AppError;
 pub use jobs::JobOutcome;
 pub use messages::TemplatePreview;

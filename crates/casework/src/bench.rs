@@ -73,6 +73,10 @@ const LIST_QUERIES: &[(&str, &str)] = &[
     ("service and state", "service=housing-repair&state=reported"),
     ("all open, recently updated", "open=true&sort=updated"),
     (
+        "team's open cases by priority",
+        "open=true&team=repairs&sort=priority",
+    ),
+    (
         "assigned to a person",
         "assignee=agent%40example.com&open=true",
     ),
@@ -204,13 +208,18 @@ async fn bench_pages(server: Server, requests: u32, clients: u32) -> anyhow::Res
     );
     print_header();
     let case_page = format!("/staff/cases/{}", some_case.reference);
-    let pages: [(&str, &str); 6] = [
+    let pages: [(&str, &str); 8] = [
         ("worktray: my cases", "/staff"),
         ("worktray: unassigned in team", "/staff?view=unassigned"),
         ("worktray: overdue", "/staff?view=overdue"),
         (
             "worktray: filtered by service",
             "/staff?view=open&service=housing-repair&sort=updated",
+        ),
+        ("worktray: all open by due", "/staff?view=open"),
+        (
+            "worktray: all open by priority",
+            "/staff?view=open&sort=priority",
         ),
         ("worktray: search by name", "/staff?view=open&q=okafor"),
         ("case page", &case_page),

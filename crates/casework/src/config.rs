@@ -128,6 +128,14 @@ impl Config {
             .migrate()
             .await
             .context("could not bring the database schema up to date")?;
-        Ok(App::new(store, services, calendar, features))
+        let app = App::new(store, services, calendar, features);
+        let ranked = app
+            .rank_priorities()
+            .await
+            .context("could not rank the cases' priorities")?;
+        if ranked > 0 {
+            tracing::info!(cases = ranked, "ranked cases by their services' priorities");
+        }
+        Ok(app)
     }
 }

@@ -493,6 +493,10 @@ pub struct Case {
     pub service: String,
     pub state: String,
     pub priority: String,
+    /// The priority's [rank](Service::priority_rank) in its service, kept with it so that the
+    /// store can sort by priority.
+    #[serde(skip)]
+    pub priority_rank: i32,
     pub team: String,
     pub assignee: Option<String>,
     pub contact: Contact,
@@ -531,6 +535,7 @@ pub struct NewCase {
     pub service: String,
     pub state: String,
     pub priority: String,
+    pub priority_rank: i32,
     pub team: String,
     pub contact: Contact,
     pub answers: Answers,
@@ -656,6 +661,7 @@ pub fn open_case(
         case: NewCase {
             service: service.code.clone(),
             state,
+            priority_rank: service.priority_rank(&priority),
             priority,
             team,
             contact,
@@ -757,6 +763,7 @@ impl Case {
         }
         let sla_due_at = calendar.sla_due(self.created_at, days);
         change.case.priority = priority.to_owned();
+        change.case.priority_rank = service.priority_rank(priority);
         change.case.sla_due_at = sla_due_at;
         change.case.sla_breached_at = None;
         change.events.push(EventKind::PriorityChanged {
@@ -993,6 +1000,7 @@ mod tests {
             service: new.service,
             state: new.state,
             priority: new.priority,
+            priority_rank: new.priority_rank,
             team: new.team,
             assignee: None,
             contact: new.contact,
@@ -1217,6 +1225,25 @@ mod tests {
             reopened.case.sla_due_at > later,
             "a reopened case gets a new SLA"
         );
+    }
+
+    #[test]
+    fn a_case_ranks_its_priority_by_its_services_list_most_urgent_first() {
+        let services = shipped();
+        let repair = services.get("housing-repair").unwrap();
+        let calendar = WorkingCalendar::england_and_wales();
+        let mut urgent = draft(repair);
+        urgent.priority = Some("urgent".into());
+        let opening = open_case(repair, &calendar, urgent, NOW, new_action_id).unwrap();
+        assert_eq!(opening.case.priority_rank, 1);
+
+        let case = opened(repair);
+        assert_eq!((case.priority.as_str(), case.priority_rank), ("routine", 2));
+        let change = case
+            .change_priority(repair, &calendar, "emergency", NOW)
+            .unwrap();
+        assert_eq!(change.case.priority_rank, 0);
+        assert_eq!(repair.priority_rank("no-such-priority"), 3);
     }
 
     #[test]

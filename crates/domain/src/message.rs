@@ -365,6 +365,7 @@ mod tests {
             service: "missed-bin".into(),
             state: "reported".into(),
             priority: "standard".into(),
+            priority_rank: 0,
             team: "waste".into(),
             assignee: None,
             contact: Contact {

@@ -152,13 +152,28 @@ pub enum CaseSort {
     Updated,
     /// Newest first.
     Created,
+    /// Most urgent first, by each service's own list of priorities; soonest SLA due first within
+    /// a priority.
+    Priority,
 }
 
-/// Where the previous page ended: the sort key and reference of its last case.
+/// The rank that cases of one service with one priority should have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorityRank {
+    pub service: String,
+    pub priority: String,
+    pub rank: i32,
+}
+
+/// Where the previous page ended: the sort keys and reference of its last case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub sort: CaseSort,
-    /// The last case's sort key as unix microseconds.
+    /// The last case's priority rank: set in the priority order, whose first key it is, and
+    /// only there.
+    pub rank: Option<i32>,
+    /// The last case's instant in the order (its SLA due time in the priority order) as unix
+    /// microseconds.
     pub key: i64,
     pub reference: i64,
 }
@@ -287,6 +302,11 @@ pub trait Store: PlanStore + MessageStore + Send + Sync + 'static {
         jobs: &[NewJob],
     ) -> Result<Case>;
     async fn case(&self, reference: Reference) -> Result<Option<Case>>;
+    /// Sets the priority rank of every case whose service and priority `ranks` names, where it
+    /// differs, without counting a change to the case: a rank follows from the service
+    /// definitions, and moves when a definition reorders its priorities. Ranks that are as the
+    /// last call left them are not looked for again. Returns how many cases it re-ranked.
+    async fn rank_priorities(&self, ranks: &[PriorityRank]) -> Result<u64>;
     async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage>;
     async fn count_cases(&self, filter: &CaseFilter) -> Result<i64>;
     /// Counts matching cases, but stops at `limit`: a worktray tab needs "1,000+", not an exact

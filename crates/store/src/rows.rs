@@ -17,10 +17,10 @@ use crate::{AccessLink, ApiKey, Event, FailedJob, Job, SessionRecord, Staff, Sto
 /// `concat!`-ed into static SQL.
 macro_rules! case_columns {
     () => {
-        "number, service, state, priority, team, assignee, contact_name, contact_email, \
-         contact_phone, preferred_channel, language, answers, description, lat, long, address, \
-         external_system, external_reference, sla_due_at, sla_breached_at, created_at, \
-         updated_at, closed_at, version"
+        "number, service, state, priority, priority_rank, team, assignee, contact_name, \
+         contact_email, contact_phone, preferred_channel, language, answers, description, lat, \
+         long, address, external_system, external_reference, sla_due_at, sla_breached_at, \
+         created_at, updated_at, closed_at, version"
     };
 }
 pub(crate) use case_columns;
@@ -31,6 +31,7 @@ pub(crate) struct CaseRow {
     service: String,
     state: String,
     priority: String,
+    priority_rank: i32,
     team: String,
     assignee: Option<String>,
     contact_name: String,
@@ -83,6 +84,7 @@ impl TryFrom<CaseRow> for Case {
             service: row.service,
             state: row.state,
             priority: row.priority,
+            priority_rank: row.priority_rank,
             team: row.team,
             assignee: row.assignee,
             contact: Contact {

@@ -54,12 +54,12 @@ pub(crate) use claim_jobs_sql;
 pub(crate) const MAX_PARAMS: usize = 32_766;
 
 /// The columns a new case is inserted with, in the order `push_new_cases` binds them.
-pub(crate) const NEW_CASE_COLUMNS: &str = "service, state, open, priority, team, contact_name, \
-     contact_email, contact_phone, preferred_channel, language, answers, description, lat, long, \
-     address, external_system, external_reference, sla_due_at, created_at, updated_at, \
-     closed_at, version";
+pub(crate) const NEW_CASE_COLUMNS: &str = "service, state, open, priority, priority_rank, team, \
+     contact_name, contact_email, contact_phone, preferred_channel, language, answers, \
+     description, lat, long, address, external_system, external_reference, sla_due_at, \
+     created_at, updated_at, closed_at, version";
 /// How many of [`NEW_CASE_COLUMNS`] take a bound value: `version` is a literal.
-pub(crate) const NEW_CASE_PARAMS: usize = 21;
+pub(crate) const NEW_CASE_PARAMS: usize = 22;
 
 /// A `LIKE` pattern matching `text` anywhere, with `\` as the escape character.
 pub(crate) fn like_pattern(text: &str) -> String {
@@ -75,32 +75,45 @@ pub(crate) fn like_pattern(text: &str) -> String {
     pattern
 }
 
-/// How a list in one [`CaseSort`] is ordered, and how the rows after a cursor compare.
+/// How a list in one [`CaseSort`] is ordered, and how the rows after a cursor compare: by
+/// `columns`, then by number, all in one direction so that a row value compares them at once.
 pub(crate) struct Keyset {
-    pub(crate) column: &'static str,
+    pub(crate) columns: &'static [&'static str],
     pub(crate) order: &'static str,
     pub(crate) after: &'static str,
 }
 
 impl Keyset {
     pub(crate) fn of(sort: CaseSort) -> Self {
-        let (column, order, after) = match sort {
-            CaseSort::Due => ("sla_due_at", "ASC", ">"),
-            CaseSort::Updated => ("updated_at", "DESC", "<"),
-            CaseSort::Created => ("created_at", "DESC", "<"),
+        let (columns, order, after): (&'static [&'static str], _, _) = match sort {
+            CaseSort::Due => (&["sla_due_at"], "ASC", ">"),
+            CaseSort::Updated => (&["updated_at"], "DESC", "<"),
+            CaseSort::Created => (&["created_at"], "DESC", "<"),
+            CaseSort::Priority => (&["priority_rank", "sla_due_at"], "ASC", ">"),
         };
         Self {
-            column,
+            columns,
             order,
             after,
         }
+    }
+
+    /// `ORDER BY` and what follows it, up to the limit.
+    pub(crate) fn order_by(&self) -> String {
+        let order = self.order;
+        let mut sql = String::from(" ORDER BY ");
+        for column in self.columns {
+            sql.push_str(&format!("{column} {order}, "));
+        }
+        sql.push_str(&format!("number {order}"));
+        sql
     }
 }
 
 /// The instant a case is sorted by in `sort`.
 pub(crate) fn sort_key(case: &Case, sort: CaseSort) -> OffsetDateTime {
     match sort {
-        CaseSort::Due => case.sla_due_at,
+        CaseSort::Due | CaseSort::Priority => case.sla_due_at,
         CaseSort::Updated => case.updated_at,
         CaseSort::Created => case.created_at,
     }
@@ -138,9 +151,9 @@ macro_rules! impl_store {
                 sort_key,
             };
             use $crate::{
-                ApiKey, Assignee, CaseFilter, CasePage, CaseQuery, Cursor, Event,
-                FailedJob, IdempotencyClaim, Job, NewJob, NewStaff, Result, SessionRecord, Staff,
-                Store, StoreError, Team,
+                ApiKey, Assignee, CaseFilter, CasePage, CaseQuery, CaseSort, Cursor, Event,
+                FailedJob, IdempotencyClaim, Job, NewJob, NewStaff, PriorityRank, Result,
+                SessionRecord, Staff, Store, StoreError, Team,
             };
 
             type Db = <$store as Backend>::Db;
@@ -260,20 +273,76 @@ macro_rules! impl_store {
                         .transpose()
                 }
 
+                async fn rank_priorities(&self, ranks: &[PriorityRank]) -> Result<u64> {
+                    let mut tx = self.begin_write().await?;
+                    let applied: Vec<(String, String, i32)> =
+                        sqlx::query_as("SELECT service, priority, rank FROM priority_ranks")
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    let changed: Vec<&PriorityRank> = ranks
+                        .iter()
+                        .filter(|r| {
+                            !applied.iter().any(|(service, priority, rank)| {
+                                *service == r.service && *priority == r.priority && *rank == r.rank
+                            })
+                        })
+                        .collect();
+                    let mut ranked = 0;
+                    for batch in changed.chunks(MAX_PARAMS / 3) {
+                        let mut sql =
+                            QueryBuilder::new("WITH ranks (service, priority, rank) AS (");
+                        sql.push_values(batch, |mut row, rank| {
+                            row.push_bind(rank.service.as_str())
+                                .push_bind(rank.priority.as_str())
+                                .push_bind(rank.rank);
+                        });
+                        // One pass over the cases, writing only those whose rank moved.
+                        sql.push(
+                            ") UPDATE cases SET priority_rank = ranks.rank FROM ranks \
+                             WHERE cases.service = ranks.service \
+                             AND cases.priority = ranks.priority \
+                             AND cases.priority_rank <> ranks.rank",
+                        );
+                        ranked += sql.build().execute(&mut *tx).await?.rows_affected();
+
+                        let mut sql = QueryBuilder::new(
+                            "INSERT INTO priority_ranks (service, priority, rank) ",
+                        );
+                        sql.push_values(batch, |mut row, rank| {
+                            row.push_bind(rank.service.as_str())
+                                .push_bind(rank.priority.as_str())
+                                .push_bind(rank.rank);
+                        });
+                        sql.push(
+                            " ON CONFLICT (service, priority) DO UPDATE SET rank = excluded.rank",
+                        );
+                        sql.build().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(ranked)
+                }
+
                 async fn list_cases(&self, query: &CaseQuery) -> Result<CasePage> {
                     let limit = query.limit.max(1);
-                    let Keyset { column, order, .. } = Keyset::of(query.sort);
                     let mut sql = QueryBuilder::new(concat!(
                         "SELECT ",
                         case_columns!(),
                         " FROM cases WHERE TRUE"
                     ));
                     push_filter(&mut sql, &query.filter);
+                    // Always true, and a hint: without it SQLite's planner, which has no
+                    // statistics, serves `team IN (..)` from the team-and-due index and reads every
+                    // matching case to learn its rank before sorting. With a bound on the rank it
+                    // takes the team-and-rank index, and sorts the page from the index alone.
+                    if query.sort == CaseSort::Priority {
+                        sql.push(" AND priority_rank >= 0");
+                    }
                     // A cursor from another order means nothing in this one: start at the top.
                     if let Some(cursor) = query.after.as_ref().filter(|c| c.sort == query.sort) {
                         push_after(&mut sql, cursor)?;
                     }
-                    sql.push(format_args!(" ORDER BY {column} {order}, number {order} LIMIT "))
+                    sql.push(Keyset::of(query.sort).order_by())
+                        .push(" LIMIT ")
                         .push_bind(i64::from(limit) + 1);
                     let mut rows = sql.build_query_as::<CaseRow>().fetch_all(self.reader()).await?;
                     let more = rows.len() > limit as usize;
@@ -284,6 +353,7 @@ macro_rules! impl_store {
                         .collect::<Result<Vec<_>>>()?;
                     let next = cases.last().filter(|_| more).map(|last| Cursor {
                         sort: query.sort,
+                        rank: (query.sort == CaseSort::Priority).then_some(last.priority_rank),
                         key: DbTime::from(sort_key(last, query.sort)).micros(),
                         reference: last.reference.number(),
                     });
@@ -841,6 +911,7 @@ macro_rules! impl_store {
                         .push_bind(case.state.as_str())
                         .push_bind(case.closed_at.is_none())
                         .push_bind(case.priority.as_str())
+                        .push_bind(case.priority_rank)
                         .push_bind(case.team.as_str())
                         .push_bind(case.contact.name.as_str())
                         .push_bind(case.contact.email.as_deref())
@@ -872,6 +943,7 @@ macro_rules! impl_store {
                     "preferred_channel = $11, language = $12, answers = $13, description = $14, ",
                     "lat = $15, long = $16, address = $17, sla_due_at = $18, ",
                     "sla_breached_at = $19, updated_at = $20, closed_at = $21, ",
+                    "priority_rank = $22, ",
                     "version = version + 1 WHERE number = $1 AND version = $2 RETURNING ",
                     case_columns!()
                 ))
@@ -896,6 +968,7 @@ macro_rules! impl_store {
                 .bind(case.sla_breached_at.map(DbTime::from))
                 .bind(DbTime::from(case.updated_at))
                 .bind(case.closed_at.map(DbTime::from))
+                .bind(case.priority_rank)
                 .fetch_optional(conn)
                 .await?)
             }
@@ -1030,12 +1103,21 @@ macro_rules! impl_store {
 
             /// Keeps the rows after `cursor` in its order.
             fn push_after(sql: &mut QueryBuilder<Db>, cursor: &Cursor) -> Result<()> {
-                let Keyset { column, after, .. } = Keyset::of(cursor.sort);
-                let key = DbTime::from_micros(cursor.key).map_err(|e| {
-                    StoreError::Database(sqlx::Error::InvalidArgument(format!("cursor key: {e}")))
-                })?;
-                sql.push(format_args!(" AND ({column}, number) {after} ("))
-                    .push_bind(key)
+                let bad = |what: String| {
+                    StoreError::Database(sqlx::Error::InvalidArgument(format!("cursor {what}")))
+                };
+                let Keyset { columns, after, .. } = Keyset::of(cursor.sort);
+                let key = DbTime::from_micros(cursor.key).map_err(|e| bad(format!("key: {e}")))?;
+                let rank = match (cursor.sort, cursor.rank) {
+                    (CaseSort::Priority, None) => return Err(bad("without a rank".into())),
+                    (CaseSort::Priority, rank) => rank,
+                    _ => None,
+                };
+                sql.push(format_args!(" AND ({}, number) {after} (", columns.join(", ")));
+                if let Some(rank) = rank {
+                    sql.push_bind(rank).push(", ");
+                }
+                sql.push_bind(key)
                     .push(", ")
                     .push_bind(cursor.reference)
                     .push(")");

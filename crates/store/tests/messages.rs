@@ -31,6 +31,7 @@ async fn a_case(store: &Arc<dyn Store>) -> Case {
         service: "bins".into(),
         state: "new".into(),
         priority: "normal".into(),
+        priority_rank: 0,
         team: "waste".into(),
         contact: Contact {
             name: "Sam Resident".into(),

@@ -45,6 +45,7 @@ fn new_case(service: &str, plan: Plan) -> NewCase {
         service: service.into(),
         state: "new".into(),
         priority: "normal".into(),
+        priority_rank: 0,
         team: "waste".into(),
         contact: Contact {
             name: "Sam Resident".into(),

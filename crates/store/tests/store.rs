@@ -12,8 +12,8 @@ use casework_domain::plan::Plan;
 use casework_domain::service::Role;
 use casework_store::testing::TestDatabase;
 use casework_store::{
-    Assignee, CaseFilter, CaseQuery, CaseSort, IdempotencyClaim, NewJob, Store, StoreError,
-    backend_tests,
+    Assignee, CaseFilter, CaseQuery, CaseSort, IdempotencyClaim, NewJob, PriorityRank, Store,
+    StoreError, backend_tests,
 };
 use serde_json::json;
 use time::macros::datetime;
@@ -30,6 +30,7 @@ backend_tests!(
     team_priority_and_date_filters,
     search_finds_references_and_text,
     keyset_paging_has_no_gaps_or_duplicates,
+    priorities_are_ranked_from_the_service_definitions,
     overdue_means_open_and_past_due,
     imports_many_cases_with_created_events,
     claims_respect_run_at_and_leases,
@@ -53,6 +54,7 @@ fn new_case(name: &str) -> NewCase {
         service: "bins".into(),
         state: "new".into(),
         priority: "normal".into(),
+        priority_rank: 0,
         team: "waste".into(),
         contact: Contact {
             name: name.into(),
@@ -95,6 +97,7 @@ fn stored(case: &NewCase, reference: Reference) -> Case {
         service: case.service.clone(),
         state: case.state.clone(),
         priority: case.priority.clone(),
+        priority_rank: case.priority_rank,
         team: case.team.clone(),
         assignee: None,
         contact: case.contact.clone(),
@@ -832,26 +835,31 @@ async fn keyset_paging_has_no_gaps_or_duplicates(db: &TestDatabase) {
         case.created_at = T0 + Duration::minutes(i % 5);
         let mut stored = insert(&store, &case).await;
         stored.updated_at = T0 + Duration::seconds(i % 3);
+        stored.priority_rank = i32::try_from(i % 3).unwrap();
         if i % 2 == 1 {
             stored.team = "env".into();
         }
         cases.push(save(&store, &stored).await);
     }
-    for sort in [CaseSort::Due, CaseSort::Updated, CaseSort::Created] {
+    let sorts = [
+        CaseSort::Due,
+        CaseSort::Updated,
+        CaseSort::Created,
+        CaseSort::Priority,
+    ];
+    for sort in sorts {
         for team in [None, Some("env")] {
             let mut expected: Vec<&Case> = cases
                 .iter()
                 .filter(|c| team.is_none_or(|t| c.team == t))
                 .collect();
-            expected.sort_by_key(|c| {
-                let key = match sort {
-                    CaseSort::Due => c.sla_due_at,
-                    CaseSort::Updated => c.updated_at,
-                    CaseSort::Created => c.created_at,
-                };
-                (key, c.reference)
+            expected.sort_by_key(|c| match sort {
+                CaseSort::Due => (0, c.sla_due_at, c.reference),
+                CaseSort::Updated => (0, c.updated_at, c.reference),
+                CaseSort::Created => (0, c.created_at, c.reference),
+                CaseSort::Priority => (c.priority_rank, c.sla_due_at, c.reference),
             });
-            if sort != CaseSort::Due {
+            if matches!(sort, CaseSort::Updated | CaseSort::Created) {
                 expected.reverse();
             }
             let expected: Vec<i64> = expected.iter().map(|c| c.reference.number()).collect();
@@ -872,13 +880,76 @@ async fn keyset_paging_has_no_gaps_or_duplicates(db: &TestDatabase) {
                 assert!(page.cases.len() <= 7);
                 seen.extend(numbers(&page.cases));
                 match page.next {
-                    Some(next) => query.after = Some(next),
+                    Some(next) => {
+                        assert_eq!(next.rank.is_some(), sort == CaseSort::Priority);
+                        query.after = Some(next);
+                    }
                     None => break,
                 }
             }
             assert_eq!(seen, expected, "{sort:?} {team:?}");
         }
     }
+}
+
+async fn priorities_are_ranked_from_the_service_definitions(db: &TestDatabase) {
+    let store = db.store().await;
+    let mut cases = Vec::new();
+    for (service, priority) in [
+        ("repairs", "routine"),
+        ("repairs", "emergency"),
+        ("bins", "normal"),
+        ("repairs", "urgent"),
+    ] {
+        let mut case = new_case(priority);
+        case.service = service.into();
+        case.priority = priority.into();
+        cases.push(insert(&store, &case).await);
+    }
+    let rank = |service: &str, priority: &str, rank| PriorityRank {
+        service: service.into(),
+        priority: priority.into(),
+        rank,
+    };
+    let ranks = [
+        rank("repairs", "emergency", 0),
+        rank("repairs", "urgent", 1),
+        rank("repairs", "routine", 2),
+        rank("bins", "normal", 0),
+        rank("noise", "normal", 0),
+    ];
+    // Every case was stored at rank 0: only those whose rank moves are written.
+    assert_eq!(store.rank_priorities(&ranks).await.unwrap(), 2);
+    assert_eq!(store.rank_priorities(&ranks).await.unwrap(), 0);
+    let ranked = list(&store, CaseFilter::default(), CaseSort::Priority).await;
+    let order: Vec<(&str, i32)> = ranked
+        .iter()
+        .map(|c| (c.priority.as_str(), c.priority_rank))
+        .collect();
+    // Equal ranks (and equal due times) fall back to the reference.
+    assert_eq!(
+        order,
+        [
+            ("emergency", 0),
+            ("normal", 0),
+            ("urgent", 1),
+            ("routine", 2)
+        ]
+    );
+    let ranking_is_not_a_change = store.case(cases[0].reference).await.unwrap().unwrap();
+    assert_eq!(ranking_is_not_a_change.version, cases[0].version);
+
+    // A definition that reorders its priorities re-ranks its cases, and only those.
+    let reordered = [
+        rank("repairs", "routine", 0),
+        rank("repairs", "urgent", 1),
+        rank("repairs", "emergency", 2),
+        rank("bins", "normal", 0),
+    ];
+    assert_eq!(store.rank_priorities(&reordered).await.unwrap(), 2);
+    let ranked = list(&store, CaseFilter::default(), CaseSort::Priority).await;
+    let order: Vec<&str> = ranked.iter().map(|c| c.priority.as_str()).collect();
+    assert_eq!(order, ["routine", "normal", "urgent", "emergency"]);
 }
 
 async fn overdue_means_open_and_past_due(db: &TestDatabase) {

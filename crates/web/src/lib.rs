@@ -14,6 +14,8 @@ mod markdown;
 mod pages;
 mod sessions;
 mod sign_in;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::time::Duration;
 

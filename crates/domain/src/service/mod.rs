@@ -252,6 +252,18 @@ impl Service {
     pub fn priority(&self, code: &str) -> Option<&Priority> {
         self.priorities.iter().find(|p| p.code == code)
     }
+
+    /// Where `code` stands in the service's priorities, most urgent (listed first) at 0, so
+    /// that cases can be sorted by priority across services. A code the service does not list
+    /// ranks after all of those it does.
+    pub fn priority_rank(&self, code: &str) -> i32 {
+        let position = self
+            .priorities
+            .iter()
+            .position(|p| p.code == code)
+            .unwrap_or(self.priorities.len());
+        i32::try_from(position).unwrap_or(i32::MAX)
+    }
 }
 
 impl Workflow {

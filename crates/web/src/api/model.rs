@@ -420,7 +420,8 @@ pub struct CaseListParams {
     /// With `external_reference`: find the case another system knows by this reference.
     pub external_system: Option<String>,
     pub external_reference: Option<String>,
-    /// `due` (soonest first, the default), `updated` or `created` (newest first).
+    /// `due` (soonest first, the default), `updated` or `created` (newest first), or `priority`
+    /// (most urgent first by the service's priorities, then soonest due).
     #[param(value_type = Option<String>)]
     pub sort: Option<CaseSort>,
     /// From the previous page's `next_cursor`.
@@ -429,14 +430,20 @@ pub struct CaseListParams {
     pub limit: Option<u32>,
 }
 
-/// Encodes where a page ended as an opaque string.
+/// Encodes where a page ended as an opaque string: the order, its keys and the reference, such
+/// as `due.1765101600000000.42`, or with the priority's rank first,
+/// `priority.1.1765101600000000.42`.
 pub fn encode_cursor(cursor: &Cursor) -> String {
     let sort = match cursor.sort {
         CaseSort::Due => "due",
         CaseSort::Updated => "updated",
         CaseSort::Created => "created",
+        CaseSort::Priority => "priority",
     };
-    format!("{sort}.{}.{}", cursor.key, cursor.reference)
+    match cursor.rank {
+        Some(rank) => format!("{sort}.{rank}.{}.{}", cursor.key, cursor.reference),
+        None => format!("{sort}.{}.{}", cursor.key, cursor.reference),
+    }
 }
 
 pub fn decode_cursor(raw: &str, sort: CaseSort) -> Result<Cursor, ApiError> {
@@ -446,7 +453,12 @@ pub fn decode_cursor(raw: &str, sort: CaseSort) -> Result<Cursor, ApiError> {
         Some("due") => CaseSort::Due,
         Some("updated") => CaseSort::Updated,
         Some("created") => CaseSort::Created,
+        Some("priority") => CaseSort::Priority,
         _ => return Err(bad()),
+    };
+    let rank = match decoded_sort {
+        CaseSort::Priority => Some(parts.next().and_then(|r| r.parse().ok()).ok_or_else(bad)?),
+        _ => None,
     };
     let key = parts.next().and_then(|k| k.parse().ok()).ok_or_else(bad)?;
     let reference = parts.next().and_then(|r| r.parse().ok()).ok_or_else(bad)?;
@@ -455,6 +467,7 @@ pub fn decode_cursor(raw: &str, sort: CaseSort) -> Result<Cursor, ApiError> {
     }
     Ok(Cursor {
         sort,
+        rank,
         key,
         reference,
     })

@@ -17,7 +17,7 @@ use casework_app::domain::case::{Case, CaseError, EventKind, Reference};
 use casework_app::domain::service::answers::FieldError;
 use casework_app::domain::service::{Answers, Field, FieldKind, Role, Service};
 use casework_app::store::Event;
-use casework_app::{App, AppError, CaseChangeRequest, StaffMember};
+use casework_app::{App, AppError, CaseChangeRequest, Directory, StaffMember};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -167,9 +167,12 @@ pub(crate) async fn show(
 ) -> Result<Response, PageError> {
     let reference = reference(&raw)?;
     let caller = member.caller();
-    let case = app.case(&caller, reference).await?;
-    let events = app.events(&caller, reference).await?;
-    let mut page = CasePage::new(&app, &member, case, &events, None);
+    let (case, events, directory) = tokio::try_join!(
+        app.case(&caller, reference),
+        app.events(&caller, reference),
+        app.directory(),
+    )?;
+    let mut page = CasePage::new(&app, &directory, &member, case, &events, None);
     page.banner = params.done.and_then(|done| page.banner_for(&done));
     Ok(page.into_response())
 }
@@ -213,13 +216,19 @@ pub(crate) async fn assign(
         which: Which::Assign,
         fields,
     };
-    let assignee = posted.value("assignee").map(str::to_owned);
+    let (team, assignee) = match posted.value("assignee").map(str::trim) {
+        Some(value) => match value.split_once(':') {
+            Some((team, email)) => (Some(team.to_owned()), Some(email.to_owned())),
+            None => (None, Some(value.to_owned())),
+        },
+        None => (None, None),
+    };
     let result = app
         .assign_case(
             &member.caller(),
             reference,
             posted.version(),
-            None,
+            team,
             assignee,
         )
         .await;
@@ -333,8 +342,15 @@ async fn respond(
         Some(case) => case,
         None => app.case(&caller, reference).await?,
     };
-    let events = app.events(&caller, reference).await?;
-    let page = CasePage::new(app, member, case, &events, Some((&posted, problem)));
+    let (events, directory) = tokio::try_join!(app.events(&caller, reference), app.directory())?;
+    let page = CasePage::new(
+        app,
+        &directory,
+        member,
+        case,
+        &events,
+        Some((&posted, problem)),
+    );
     Ok((status, page).into_response())
 }
 
@@ -529,6 +545,12 @@ pub(crate) struct Choice {
     selected: bool,
 }
 
+/// The members of one team, as a group of the assign select's options.
+pub(crate) struct ChoiceGroup {
+    label: String,
+    choices: Vec<Choice>,
+}
+
 pub(crate) struct EditForm {
     inputs: Vec<FieldInput>,
     /// Empty when the service has only one priority.
@@ -582,7 +604,11 @@ pub(crate) struct CasePage {
     /// Only a lead or an admin gives cases to others; an agent can only give back their own.
     assign_others: bool,
     unassign_me: bool,
-    assignee_value: String,
+    /// Whom a lead or admin can assign the case to: the active members of the case's team, and
+    /// of their other teams (which moves the case there), as `team:email`.
+    assignees: Vec<ChoiceGroup>,
+    /// Nobody is chosen: the case is unassigned, or the member chose to unassign it.
+    unassigned_selected: bool,
     assignee_error: Option<String>,
     note: String,
     note_error: Option<String>,
@@ -594,6 +620,7 @@ pub(crate) struct CasePage {
 impl CasePage {
     fn new(
         app: &App,
+        directory: &Directory,
         member: &StaffMember,
         case: Case,
         events: &[Event],
@@ -681,8 +708,20 @@ impl CasePage {
         let assignee_value = typed(&Which::Assign)
             .and_then(|p| p.value("assignee"))
             .map(str::to_owned)
-            .or_else(|| case.assignee.clone())
+            .or_else(|| {
+                let email = case.assignee.as_ref()?;
+                Some(format!("{}:{email}", case.team))
+            })
             .unwrap_or_default();
+        let assignees = if member.role >= Role::Lead {
+            assignee_groups(directory, member, &case, &assignee_value)
+        } else {
+            Vec::new()
+        };
+        let unassigned_selected = !assignees
+            .iter()
+            .flat_map(|g| &g.choices)
+            .any(|c| c.selected);
         let note = typed(&Which::Note)
             .and_then(|p| p.value("text"))
             .unwrap_or_default()
@@ -701,7 +740,7 @@ impl CasePage {
                     .filter(|e| e.id > posted.seen())
                     .rev()
                     .map(|e| {
-                        let item = timeline_item(service, e);
+                        let item = timeline_item(service, directory, e);
                         match item.description {
                             Some(d) => {
                                 format!("{}: {d} ({}, {})", item.title, item.byline, item.date)
@@ -751,8 +790,11 @@ impl CasePage {
             priority: service
                 .and_then(|s| s.priority(&case.priority))
                 .map_or_else(|| case.priority.clone(), |p| p.label.clone()),
-            team: case.team.clone(),
-            assignee: case.assignee.clone(),
+            team: directory.team_name(&case.team).to_owned(),
+            assignee: case
+                .assignee
+                .as_deref()
+                .map(|email| directory.person_name(email).to_owned()),
             due: format::date(uk_date(case.sla_due_at)),
             created: format::date_time(case.created_at),
             updated: format::date_time(case.updated_at),
@@ -806,7 +848,8 @@ impl CasePage {
             assign_to_me: (!mine).then(|| member.email.clone()),
             assign_others: member.role >= Role::Lead,
             unassign_me: mine && member.role < Role::Lead,
-            assignee_value,
+            assignees,
+            unassigned_selected,
             assignee_error: error_for(&Which::Assign, "assignee"),
             note,
             note_error: error_for(&Which::Note, "text"),
@@ -814,7 +857,7 @@ impl CasePage {
             timeline: events
                 .iter()
                 .rev()
-                .map(|e| timeline_item(service, e))
+                .map(|e| timeline_item(service, directory, e))
                 .collect(),
             service_name,
             reference,
@@ -834,6 +877,52 @@ impl CasePage {
             _ => return None,
         })
     }
+}
+
+/// The active members of the case's team and then of the member's other teams (every team for
+/// an admin), each team a group; `chosen` is selected. Whoever has the case stays on the list
+/// even if they have left its team, so that sending the form unchanged leaves the case with them.
+fn assignee_groups(
+    directory: &Directory,
+    member: &StaffMember,
+    case: &Case,
+    chosen: &str,
+) -> Vec<ChoiceGroup> {
+    let caller = member.caller();
+    let others = directory
+        .teams()
+        .iter()
+        .map(|t| t.code.as_str())
+        .filter(|code| *code != case.team && caller.works(code));
+    let option = |team: &str, email: &str, name: &str| {
+        let value = format!("{team}:{email}");
+        Choice {
+            selected: value.eq_ignore_ascii_case(chosen),
+            text: name.to_owned(),
+            value,
+        }
+    };
+    let mut groups: Vec<ChoiceGroup> = std::iter::once(case.team.as_str())
+        .chain(others)
+        .map(|team| ChoiceGroup {
+            label: directory.team_name(team).to_owned(),
+            choices: directory
+                .members(team)
+                .map(|person| option(team, &person.email, &person.name))
+                .collect(),
+        })
+        .collect();
+    if let Some(email) = &case.assignee
+        && !groups[0].choices.iter().any(|c| {
+            c.value
+                .eq_ignore_ascii_case(&format!("{}:{email}", case.team))
+        })
+    {
+        let name = directory.person_name(email);
+        groups[0].choices.insert(0, option(&case.team, email, name));
+    }
+    groups.retain(|group| !group.choices.is_empty());
+    groups
 }
 
 /// The id an error about `field` links to, in the form that was posted.
@@ -858,7 +947,7 @@ fn anchor(service: Option<&Service>, which: &Which, field: &str) -> String {
 }
 
 /// One event as the MOJ timeline shows it.
-fn timeline_item(service: Option<&Service>, event: &Event) -> TimelineItem {
+fn timeline_item(service: Option<&Service>, directory: &Directory, event: &Event) -> TimelineItem {
     let state = |code: &str| {
         service
             .and_then(|s| s.workflow.state(code))
@@ -919,15 +1008,19 @@ fn timeline_item(service: Option<&Service>, event: &Event) -> TimelineItem {
             to_assignee,
         } => {
             let title = match to_assignee {
-                Some(to) => format!("Assigned to {to}"),
+                Some(to) => format!("Assigned to {}", directory.person_name(to)),
                 None => "Unassigned".to_owned(),
             };
             let mut description = match from_assignee {
-                Some(from) => format!("It was assigned to {from}."),
+                Some(from) => format!("It was assigned to {}.", directory.person_name(from)),
                 None => "It was unassigned.".to_owned(),
             };
             if from_team != to_team {
-                description.push_str(&format!(" Team changed from {from_team} to {to_team}."));
+                description.push_str(&format!(
+                    " Team changed from {} to {}.",
+                    directory.team_name(from_team),
+                    directory.team_name(to_team)
+                ));
             }
             (title, Some(description))
         }
@@ -942,7 +1035,7 @@ fn timeline_item(service: Option<&Service>, event: &Event) -> TimelineItem {
     };
     TimelineItem {
         title,
-        byline: format::actor(&event.actor),
+        byline: format::actor(directory, &event.actor),
         datetime: format::machine_time(event.at),
         date: format::date_time(event.at),
         description,

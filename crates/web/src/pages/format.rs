@@ -2,10 +2,10 @@
 //! "3:15pm", times on UK clocks. Dates and times are also written in the resident's language
 //! (`*_in`), with the month and day names and the word order of its messages file.
 
-use casework_app::App;
 use casework_app::domain::calendar::{uk_date, uk_time};
 use casework_app::domain::case::{Actor, Case};
 use casework_app::domain::service::{Field, FieldKind};
+use casework_app::{App, Directory};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
 
@@ -114,9 +114,9 @@ pub(crate) fn machine_time(at: OffsetDateTime) -> String {
 }
 
 /// Who did something, as the timeline names them.
-pub(crate) fn actor(actor: &Actor) -> String {
+pub(crate) fn actor(directory: &Directory, actor: &Actor) -> String {
     match actor {
-        Actor::Staff(email) => email.clone(),
+        Actor::Staff(email) => directory.person_name(email).to_owned(),
         Actor::ApiClient(name) => format!("{name} (another system)"),
         Actor::Resident => "the resident".to_owned(),
         Actor::System => "Casework".to_owned(),

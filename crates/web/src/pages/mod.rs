@@ -4,6 +4,7 @@
 //! Handlers are thin: parse the request, call one `App` function, render a template.
 
 mod admin;
+mod bulk;
 mod case;
 mod format;
 mod messages;
@@ -28,6 +29,7 @@ use crate::assets;
 pub(crate) fn router() -> Router<App> {
     Router::new()
         .route("/staff", get(worktray::show))
+        .route("/staff/bulk", post(bulk::apply))
         .route("/staff/cases/{reference}", get(case::show))
         .route(
             "/staff/cases/{reference}/transition",

@@ -19,7 +19,7 @@ use casework_app::domain::plan::{ActionDraft, ActionId, Plan, PlanAction, PlanEr
 use casework_app::domain::service::ActionOwner;
 use casework_app::domain::service::answers::FieldError;
 use casework_app::store::AccessLink;
-use casework_app::{App, AppError, StaffMember};
+use casework_app::{App, AppError, Directory, StaffMember};
 use serde::Deserialize;
 
 use super::format;
@@ -511,6 +511,14 @@ fn banner(done: &str) -> Option<String> {
     )
 }
 
+/// What the plan page shows, as read for one request.
+struct PlanView<'a> {
+    case: &'a Case,
+    plan: &'a Plan,
+    links: &'a [AccessLink],
+    directory: &'a Directory,
+}
+
 /// One action as the editor lists it.
 pub(crate) struct ActionRow {
     id: String,
@@ -570,22 +578,33 @@ impl PlanPage {
         problem: Option<Problem>,
     ) -> Result<Self, PageError> {
         let caller = member.caller();
-        let (case, plan) = app.plan(&caller, reference).await?;
-        let links = app.access_links(&caller, reference).await?;
-        Ok(Self::new(
-            app, member, &case, &plan, &links, posted, problem,
-        ))
+        let ((case, plan), links, directory) = tokio::try_join!(
+            app.plan(&caller, reference),
+            app.access_links(&caller, reference),
+            app.directory()
+        )?;
+        let view = PlanView {
+            case: &case,
+            plan: &plan,
+            links: &links,
+            directory: &directory,
+        };
+        Ok(Self::new(app, member, view, posted, problem))
     }
 
     fn new(
         app: &App,
         member: &StaffMember,
-        case: &Case,
-        plan: &Plan,
-        links: &[AccessLink],
+        view: PlanView<'_>,
         posted: Posted,
         problem: Option<Problem>,
     ) -> Self {
+        let PlanView {
+            case,
+            plan,
+            links,
+            directory,
+        } = view;
         let now = app.now();
         let today = uk_date(now);
         let service_name = app
@@ -609,10 +628,9 @@ impl PlanPage {
                 due: action.due_on.map(format::date),
                 status: action_status(action, today),
                 completed: action.completed_at.map(|at| {
-                    let by = action
-                        .completed_by
-                        .as_ref()
-                        .map_or_else(String::new, |by| format!(" by {}", format::actor(by)));
+                    let by = action.completed_by.as_ref().map_or_else(String::new, |by| {
+                        format!(" by {}", format::actor(directory, by))
+                    });
                     format!("Done on {}{by}", format::date_time(at))
                 }),
                 first: i == 0,
@@ -646,7 +664,7 @@ impl PlanPage {
                 LinkRow {
                     id: link.id,
                     created: format::date_time(link.created_at),
-                    created_by: format::actor(&link.created_by),
+                    created_by: format::actor(directory, &link.created_by),
                     expires: format::date(uk_date(link.expires_at)),
                     last_used: link.last_used_at.map(format::date_time),
                     uses: link.uses,

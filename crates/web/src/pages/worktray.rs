@@ -1,15 +1,17 @@
 //! The worktray: the cases a member of staff and their teams own, in five queues with their
 //! counts, narrowed by filters and a search, sorted, and paged by keyset. Everything it shows is
 //! in the URL (GET forms and links), so that a view can be bookmarked and shared. The app keeps
-//! every list to the cases of the member's teams.
+//! every list to the cases of the member's teams. A lead's or admin's table also has a checkbox
+//! per case, in a form that changes the selected cases in bulk (`bulk.rs`).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use casework_app::domain::calendar::{start_of_uk_day, uk_date};
 use casework_app::domain::case::Case;
+use casework_app::domain::service::Role;
 use casework_app::store::{Assignee, CaseFilter, CaseQuery, CaseSort, Cursor};
-use casework_app::{App, StaffMember};
+use casework_app::{App, Directory, StaffMember};
 use serde::Deserialize;
 use time::{Date, Duration, Month, OffsetDateTime};
 
@@ -250,6 +252,7 @@ fn sort_code(sort: CaseSort) -> &'static str {
         CaseSort::Due => "due",
         CaseSort::Updated => "updated",
         CaseSort::Created => "created",
+        CaseSort::Priority => "priority",
     }
 }
 
@@ -288,6 +291,7 @@ impl Selection {
             Some("due") => CaseSort::Due,
             Some("updated") => CaseSort::Updated,
             Some("created") => CaseSort::Created,
+            Some("priority") => CaseSort::Priority,
             _ => view.default_sort(),
         };
         let due = params
@@ -499,13 +503,32 @@ pub(crate) struct SortHeading {
 pub(crate) struct Row {
     reference: String,
     href: String,
+    /// The bulk checkbox's value: the case and the version shown, so that a case changed since
+    /// is refused rather than overwritten.
+    selection: String,
     service: String,
     resident: String,
     state: Tag,
     sla: Tag,
+    priority: String,
     assignee: String,
     updated: String,
     created: String,
+}
+
+/// A group of a select's options, such as the members of one team.
+pub(crate) struct ChoiceGroup {
+    label: String,
+    choices: Vec<Choice>,
+}
+
+/// What a lead can do to the cases they select: assign them to a member of one of their teams
+/// (or to nobody), or move them along a transition that asks for nothing more.
+pub(crate) struct BulkForm {
+    /// Where the result page leads back to: this worktray as it is.
+    back: String,
+    assignees: Vec<ChoiceGroup>,
+    transitions: Vec<Choice>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -525,8 +548,8 @@ pub(crate) struct WorktrayPage {
     teams: Vec<Choice>,
     /// Empty when no service has more than one priority.
     priorities: Vec<Choice>,
-    offers_assignee: bool,
-    assignee: String,
+    /// Empty for a queue that fixes the assignee.
+    assignees: Vec<Choice>,
     dues: Vec<Choice>,
     created_from: DateInput,
     created_to: DateInput,
@@ -539,6 +562,9 @@ pub(crate) struct WorktrayPage {
     due_heading: SortHeading,
     updated_heading: SortHeading,
     created_heading: SortHeading,
+    priority_heading: SortHeading,
+    /// `None` for agents, who work cases one at a time.
+    bulk: Option<BulkForm>,
     rows: Vec<Row>,
     next_href: Option<String>,
     first_href: Option<String>,
@@ -588,7 +614,7 @@ pub(crate) async fn show(
             Ok(None)
         }
     };
-    let (mine, unassigned, overdue, open, closed, matching, page) = tokio::try_join!(
+    let (mine, unassigned, overdue, open, closed, matching, page, directory) = tokio::try_join!(
         count(&tabs[0]),
         count(&tabs[1]),
         count(&tabs[2]),
@@ -596,6 +622,7 @@ pub(crate) async fn show(
         count(&tabs[4]),
         matching,
         app.list_cases(&caller, &query),
+        app.directory(),
     )?;
     let counts = [mine, unassigned, overdue, open, closed];
     let errors = selection.errors();
@@ -622,7 +649,7 @@ pub(crate) async fn show(
                 current: tab.view == selection.view,
             })
             .collect(),
-        selected: selected_filters(&selection, &app),
+        selected: selected_filters(&selection, &app, &directory),
         clear_href: selection.tab(selection.view).href(),
         filter_hidden: selection.hidden(
             &["service", "state", "team", "priority", "assignee", "due"]
@@ -643,7 +670,7 @@ pub(crate) async fn show(
             })
             .collect(),
         states: state_choices(&selection, &app),
-        teams: team_choices(&selection, &member, &app),
+        teams: team_choices(&selection, &member, &app, &directory),
         priorities: priority_choices(&app, selection.service.as_deref())
             .into_iter()
             .map(|choice| Choice {
@@ -651,8 +678,7 @@ pub(crate) async fn show(
                 ..choice
             })
             .collect(),
-        offers_assignee: selection.view.offers_assignee(),
-        assignee: selection.assignee.clone().unwrap_or_default(),
+        assignees: assignee_choices(&selection, &member, &directory),
         dues: due_choices(&selection),
         created_from: selection.created_from.clone(),
         created_to: selection.created_to.clone(),
@@ -667,11 +693,22 @@ pub(crate) async fn show(
             CaseSort::Due => "due date, soonest first",
             CaseSort::Updated => "last update, latest first",
             CaseSort::Created => "date reported, newest first",
+            CaseSort::Priority => "priority, most urgent first, then due date",
         },
         due_heading: sort_heading(&selection, CaseSort::Due),
         updated_heading: sort_heading(&selection, CaseSort::Updated),
         created_heading: sort_heading(&selection, CaseSort::Created),
-        rows: page.cases.iter().map(|case| row(&app, case, now)).collect(),
+        priority_heading: sort_heading(&selection, CaseSort::Priority),
+        bulk: (member.role >= Role::Lead && !page.cases.is_empty()).then(|| BulkForm {
+            back: selection.href(),
+            assignees: bulk_assignees(&member, &directory),
+            transitions: bulk_transitions(&app, &member, &page.cases),
+        }),
+        rows: page
+            .cases
+            .iter()
+            .map(|case| row(&app, &directory, case, now))
+            .collect(),
         next_href: page
             .next
             .map(|next| selection.with(|s| s.after = Some(next)).href()),
@@ -682,28 +719,34 @@ pub(crate) async fn show(
     })
 }
 
-fn row(app: &App, case: &Case, now: OffsetDateTime) -> Row {
+fn row(app: &App, directory: &Directory, case: &Case, now: OffsetDateTime) -> Row {
     let reference = case.reference.to_string();
+    let service = app.services().get(&case.service);
     Row {
         href: format!("/staff/cases/{reference}"),
+        selection: format!("{reference}:{}", case.version),
         reference,
-        service: app
-            .services()
-            .get(&case.service)
-            .map_or_else(|| case.service.clone(), |s| s.name.clone()),
+        service: service.map_or_else(|| case.service.clone(), |s| s.name.clone()),
         resident: case.contact.name.clone(),
         state: format::state(app, &case.service, &case.state),
         sla: format::sla(app, case, now),
-        assignee: case
-            .assignee
-            .clone()
-            .unwrap_or_else(|| "Unassigned".to_owned()),
+        priority: service
+            .and_then(|s| s.priority(&case.priority))
+            .map_or_else(|| case.priority.clone(), |p| p.label.clone()),
+        assignee: case.assignee.as_deref().map_or_else(
+            || "Unassigned".to_owned(),
+            |email| directory.person_name(email).to_owned(),
+        ),
         updated: format::short_date(uk_date(case.updated_at)),
         created: format::short_date(uk_date(case.created_at)),
     }
 }
 
-fn selected_filters(selection: &Selection, app: &App) -> Vec<SelectedFilter> {
+fn selected_filters(
+    selection: &Selection,
+    app: &App,
+    directory: &Directory,
+) -> Vec<SelectedFilter> {
     let mut selected = Vec::new();
     let mut add = |heading, text: String, remove: fn(&mut Selection)| {
         selected.push(SelectedFilter {
@@ -722,7 +765,9 @@ fn selected_filters(selection: &Selection, app: &App) -> Vec<SelectedFilter> {
         });
     }
     if let Some(team) = &selection.team {
-        add("Team", team.clone(), |s| s.team = None);
+        add("Team", directory.team_name(team).to_owned(), |s| {
+            s.team = None
+        });
     }
     if let Some(code) = &selection.priority {
         let label = priority_choices(app, selection.service.as_deref())
@@ -732,7 +777,11 @@ fn selected_filters(selection: &Selection, app: &App) -> Vec<SelectedFilter> {
         add("Priority", label, |s| s.priority = None);
     }
     if let Some(assignee) = &selection.assignee {
-        add("Assigned to", assignee.clone(), |s| s.assignee = None);
+        add(
+            "Assigned to",
+            directory.person_name(assignee).to_owned(),
+            |s| s.assignee = None,
+        );
     }
     if let Some(due) = selection.due {
         add("Due", due.label().to_owned(), |s| s.due = None);
@@ -791,7 +840,12 @@ fn state_label(app: &App, selection: &Selection, code: &str) -> String {
 
 /// The teams the member may narrow a queue to: their own, or, for an admin, who works every
 /// team, every team that services send cases to or that they belong to. One team is no choice.
-fn team_choices(selection: &Selection, member: &StaffMember, app: &App) -> Vec<Choice> {
+fn team_choices(
+    selection: &Selection,
+    member: &StaffMember,
+    app: &App,
+    directory: &Directory,
+) -> Vec<Choice> {
     let mut teams: Vec<String> = if member.caller().teams.is_some() {
         member.teams.clone()
     } else {
@@ -810,10 +864,113 @@ fn team_choices(selection: &Selection, member: &StaffMember, app: &App) -> Vec<C
         .into_iter()
         .map(|team| Choice {
             selected: selection.team.as_ref() == Some(&team),
-            text: team.clone(),
+            text: directory.team_name(&team).to_owned(),
             value: team,
         })
         .collect()
+}
+
+/// The teams whose members the member may give cases to: their own, or every team for an
+/// admin, by name.
+fn workable_teams<'a>(member: &StaffMember, directory: &'a Directory) -> Vec<&'a str> {
+    let caller = member.caller();
+    let mut teams: Vec<&str> = directory
+        .teams()
+        .iter()
+        .filter(|team| caller.works(&team.code))
+        .map(|team| team.code.as_str())
+        .collect();
+    teams.sort_by(|a, b| directory.team_name(a).cmp(directory.team_name(b)));
+    teams
+}
+
+/// The people the queue can be narrowed to, by name, each once: the members of the member's
+/// teams, and whoever the URL names already, so that the choice shows as made.
+fn assignee_choices(
+    selection: &Selection,
+    member: &StaffMember,
+    directory: &Directory,
+) -> Vec<Choice> {
+    if !selection.view.offers_assignee() {
+        return Vec::new();
+    }
+    let mut choices: Vec<Choice> = Vec::new();
+    for team in workable_teams(member, directory) {
+        for person in directory.members(team) {
+            if !choices.iter().any(|c| c.value == person.email) {
+                choices.push(Choice {
+                    value: person.email.clone(),
+                    text: person.name.clone(),
+                    selected: false,
+                });
+            }
+        }
+    }
+    if let Some(assignee) = &selection.assignee
+        && !choices
+            .iter()
+            .any(|c| c.value.eq_ignore_ascii_case(assignee))
+    {
+        choices.push(Choice {
+            value: assignee.clone(),
+            text: directory.person_name(assignee).to_owned(),
+            selected: false,
+        });
+    }
+    choices.sort_by(|a, b| a.text.cmp(&b.text));
+    for choice in &mut choices {
+        choice.selected = selection
+            .assignee
+            .as_deref()
+            .is_some_and(|a| a.eq_ignore_ascii_case(&choice.value));
+    }
+    choices
+}
+
+/// Whom a lead can give the selected cases to: the active members of each of their teams,
+/// team by team. Each case goes to the person only if they are in its team.
+fn bulk_assignees(member: &StaffMember, directory: &Directory) -> Vec<ChoiceGroup> {
+    workable_teams(member, directory)
+        .into_iter()
+        .map(|team| ChoiceGroup {
+            label: directory.team_name(team).to_owned(),
+            choices: directory
+                .members(team)
+                .map(|person| Choice {
+                    value: person.email.clone(),
+                    text: person.name.clone(),
+                    selected: false,
+                })
+                .collect(),
+        })
+        .filter(|group| !group.choices.is_empty())
+        .collect()
+}
+
+/// The transitions a lead can apply to a selection from this page: those that ask for no
+/// answers, that their role allows, and that some case shown can take now, each code once.
+/// A selected case that cannot take the one chosen is refused on its own.
+fn bulk_transitions(app: &App, member: &StaffMember, cases: &[Case]) -> Vec<Choice> {
+    let mut choices: Vec<Choice> = Vec::new();
+    for case in cases {
+        let Some(service) = app.services().get(&case.service) else {
+            continue;
+        };
+        for transition in service.workflow.transitions_from(&case.state) {
+            if transition.fields.is_empty()
+                && member.role >= transition.role
+                && !choices.iter().any(|c| c.value == transition.code)
+            {
+                choices.push(Choice {
+                    value: transition.code.clone(),
+                    text: transition.label.clone(),
+                    selected: false,
+                });
+            }
+        }
+    }
+    choices.sort_by(|a, b| a.text.cmp(&b.text));
+    choices
 }
 
 /// The priorities of the chosen service, or of every service, each code once, or none when
@@ -867,6 +1024,7 @@ fn due_choices(selection: &Selection) -> Vec<Choice> {
 }
 
 fn sort_heading(selection: &Selection, sort: CaseSort) -> SortHeading {
+    // Most urgent first is the priorities from highest to lowest: descending.
     let aria_sort = match (selection.sort == sort, sort) {
         (false, _) => "none",
         (true, CaseSort::Due) => "ascending",

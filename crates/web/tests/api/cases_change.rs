@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, answer, error_fields, missed_bin};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 async fn events(app: &TestApp, reference: &str) -> Vec<Value> {
     let (_, body) = answer(

@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{answer, error_fields, missed_bin};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 on_both_databases! {
     async fn a_report_becomes_a_case_with_a_reference(app: TestApp) {

@@ -3,7 +3,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, answer, error_fields, missed_bin};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 async fn list(app: &TestApp, query: &str) -> Value {
     let (status, body) = answer(app.get(&format!("/cases?{query}")).send().await.unwrap()).await;
@@ -125,7 +125,7 @@ on_both_databases! {
         for _ in 0..11 {
             app.create(&missed_bin()).await;
         }
-        for sort in ["due", "updated", "created"] {
+        for sort in ["due", "updated", "created", "priority"] {
             let mut seen = Vec::new();
             let mut query = format!("sort={sort}&limit=4");
             loop {
@@ -156,6 +156,8 @@ on_both_databases! {
             ("open=maybe", "open", 400),
             ("cursor=garbage", "cursor", 422),
             ("sort=due&cursor=created.1.1", "cursor", 422),
+            ("sort=priority&cursor=priority.1.1", "cursor", 422),
+            ("sort=due&cursor=priority.0.1.1", "cursor", 422),
             ("assignee=a%40b.c&unassigned=true", "unassigned", 422),
             ("external_system=civica", "external_reference", 422),
         ] {

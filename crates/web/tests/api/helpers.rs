@@ -1,10 +1,8 @@
 //! Starts the real server on a random port against a fresh database, as a client would meet it.
 
-use std::path::Path;
-
 use casework_app::domain::service::Role;
-use casework_app::{App, Features, load_calendar, load_services};
-use casework_store::testing::TestDatabase;
+use casework_app::{App, Features};
+use casework_web::testing::{self, TestDatabase};
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
@@ -17,47 +15,18 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-/// Runs a test body once on SQLite and once on PostgreSQL, as two tests.
-#[macro_export]
-macro_rules! on_both_databases {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($app: $crate::helpers::TestApp) $body
-            #[tokio::test]
-            async fn sqlite() {
-                run($crate::helpers::spawn_app(casework_store::testing::TestDatabase::sqlite()).await).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                run($crate::helpers::spawn_app(casework_store::testing::TestDatabase::postgres().await).await).await
-            }
-        }
-    )*};
-}
-
 pub async fn spawn_app(database: TestDatabase) -> TestApp {
     spawn_app_with(database, Features::default()).await
 }
 
 pub async fn spawn_app_with(database: TestDatabase, features: Features) -> TestApp {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let services = load_services(&root.join("services")).expect("the shipped services load");
-    let calendar = load_calendar(None).expect("the calendar loads");
-    let store = database.store().await;
-    let app = App::new(store, services, calendar, features);
+    let app = testing::app(&database, features).await;
     let key = app
         .create_api_key("test-client", Role::Lead)
         .await
         .expect("an API key is made")
         .secret;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let router = casework_web::router(app.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let address = testing::serve(casework_web::router(app.clone())).await;
     TestApp {
         address,
         client: Client::new(),

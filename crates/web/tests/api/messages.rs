@@ -1,7 +1,7 @@
 use serde_json::json;
 
 use crate::helpers::{answer, error_fields, missed_bin};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 on_both_databases! {
     async fn a_message_is_queued_and_listed(app: TestApp) {

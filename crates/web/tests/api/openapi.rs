@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 on_both_databases! {
     async fn the_document_is_served_without_a_key(app: TestApp) {

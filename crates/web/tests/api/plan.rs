@@ -2,7 +2,7 @@ use casework_app::{AppError, LinkProblem};
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, answer, error_fields, missed_bin};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 /// An action id that no plan holds.
 const UNKNOWN_ACTION: &str = "0193a5c4-0000-7000-8000-000000000000";

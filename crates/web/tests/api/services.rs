@@ -1,5 +1,5 @@
 use crate::helpers::answer;
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 on_both_databases! {
     async fn lists_the_shipped_services(app: TestApp) {

@@ -4,7 +4,7 @@
 use casework_app::domain::service::Role;
 
 use crate::helpers::{Browser, PASSWORD, Page, TestApp};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 const ADMIN: &str = "admin@example.com";
 const AGENT: &str = "agent@example.com";

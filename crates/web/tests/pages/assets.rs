@@ -2,7 +2,7 @@ use casework_app::domain::service::Role;
 use reqwest::header::{CACHE_CONTROL, CONTENT_TYPE};
 
 use crate::helpers::TestApp;
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 const FOR_A_YEAR: &str = "public, max-age=31536000, immutable";
 

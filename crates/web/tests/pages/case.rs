@@ -2,7 +2,7 @@ use casework_app::domain::service::Role;
 use time::Duration;
 
 use crate::helpers::{MONDAY, Page, system};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 const AGENT: &str = "agent@example.com";
 const LEAD: &str = "lead@example.com";
@@ -45,7 +45,7 @@ on_both_databases! {
             "Status Reported",
             "Due 9 December 2026 Due in 2 working days",
             "Priority Standard",
-            "Team waste",
+            "Team Waste",
             "Assigned to Unassigned",
             "Reported 7 December 2026 at 10am",
             "Last updated 7 December 2026 at 10:05am",
@@ -109,7 +109,7 @@ on_both_databases! {
             after.timeline()[..3],
             ["Status changed to Return scheduled", "Changed: Date the crew will return", "Changed: Crew or round"]
         );
-        assert_eq!(after.texts(".moj-timeline__byline")[0], format!("by {AGENT}"));
+        assert_eq!(after.texts(".moj-timeline__byline")[0], format!("by Staff {AGENT}"));
         assert_eq!(after.version("note"), "2");
         let done = app.app.case(&system(), case.reference).await.unwrap();
         assert_eq!(done.state, "scheduled");
@@ -155,8 +155,8 @@ on_both_databases! {
         assert!(open.texts("#assign").is_empty(), "an agent is not offered to assign to others");
 
         let mine = browser.submit(&form, &[("version", "1"), ("seen", "1"), ("assignee", AGENT)]).await;
-        assert_eq!(mine.text(".govuk-notification-banner__heading"), format!("Case assigned to {AGENT}"));
-        assert_eq!(mine.timeline()[0], format!("Assigned to {AGENT}"));
+        assert_eq!(mine.text(".govuk-notification-banner__heading"), format!("Case assigned to Staff {AGENT}"));
+        assert_eq!(mine.timeline()[0], format!("Assigned to Staff {AGENT}"));
         assert!(!mine.texts("form button").contains(&"Assign to me".to_owned()));
         assert!(mine.texts("form button").contains(&"Unassign me".to_owned()));
         assert_eq!(browser.page("/staff").await.references(), [case.reference.to_string()]);
@@ -178,31 +178,109 @@ on_both_databases! {
         assert_eq!(nobody.timeline()[0], "Unassigned");
     }
 
-    async fn a_lead_assigns_to_someone_in_the_team(app: TestApp) {
+    async fn a_lead_picks_whom_to_assign_from_their_teams_members(app: TestApp) {
         let case = app.report("Amira Khan").await;
         app.add_staff("sam@example.com", Role::Agent, &["waste"]).await;
         app.add_staff("rita@example.com", Role::Agent, &["repairs"]).await;
-        let browser = app.sign_in(LEAD, Role::Lead).await;
+        app.add_staff("gus@example.com", Role::Agent, &["environmental-health"]).await;
+        let browser = app.sign_in_to(LEAD, Role::Lead, &["waste", "repairs"]).await;
         let form = format!("{}/assignment", path(&case.reference));
 
-        for someone in ["nobody@example.com", "rita@example.com"] {
-            let refused = Page::of(
-                browser.post(&form, &[("version", "1"), ("seen", "1"), ("assignee", someone)]).await,
-            )
-            .await;
-            assert_eq!(refused.status, 422, "{someone}");
-            assert_eq!(
-                refused.errors(),
-                [("Enter the email address of someone in the waste team".to_owned(), "#assign-assignee".to_owned())]
-            );
-            assert_eq!(refused.value("assign-assignee"), someone, "what was typed is kept");
-        }
+        // The case's team first, then the lead's other team; nobody from a team they do not
+        // work. Each option names the team the case goes to with the person.
+        let page = browser.page(&path(&case.reference)).await;
+        assert_eq!(page.attrs("#assign-assignee optgroup", "label"), ["Waste", "Repairs"]);
+        assert_eq!(
+            page.texts("#assign-assignee optgroup:first-of-type option"),
+            ["Staff lead@example.com", "Staff sam@example.com"]
+        );
+        assert_eq!(
+            page.attrs("#assign-assignee option", "value"),
+            ["", "waste:lead@example.com", "waste:sam@example.com", "repairs:lead@example.com", "repairs:rita@example.com"]
+        );
+        assert_eq!(page.attr("#assign-assignee option[selected]", "value").as_deref(), Some(""));
+
+        // Someone who is not in the team the case stays in is refused, by the team's name.
+        let refused = Page::of(
+            browser.post(&form, &[("version", "1"), ("seen", "1"), ("assignee", "waste:rita@example.com")]).await,
+        )
+        .await;
+        assert_eq!(refused.status, 422);
+        assert_eq!(
+            refused.errors(),
+            [("Choose someone who works in the Waste team".to_owned(), "#assign-assignee".to_owned())]
+        );
+
         let theirs = browser
-            .submit(&form, &[("version", "1"), ("seen", "1"), ("assignee", "Sam@Example.com")])
+            .submit(&form, &[("version", "1"), ("seen", "1"), ("assignee", "waste:Sam@Example.com")])
             .await;
-        assert_eq!(theirs.text(".govuk-notification-banner__heading"), "Case assigned to sam@example.com");
-        let nobody = browser.submit(&form, &[("version", "2"), ("seen", "2"), ("assignee", "")]).await;
+        assert_eq!(theirs.text(".govuk-notification-banner__heading"), "Case assigned to Staff sam@example.com");
+        assert_eq!(
+            theirs.attr("#assign-assignee option[selected]", "value").as_deref(),
+            Some("waste:sam@example.com")
+        );
+
+        // Someone in the lead's other team: the case moves to that team with them.
+        let moved = browser
+            .submit(&form, &[("version", "2"), ("seen", "2"), ("assignee", "repairs:rita@example.com")])
+            .await;
+        assert_eq!(moved.text(".govuk-notification-banner__heading"), "Case assigned to Staff rita@example.com");
+        let summary = moved.texts("main dl:first-of-type .govuk-summary-list__row");
+        assert!(summary.contains(&"Team Repairs".to_owned()), "{summary:?}");
+        assert_eq!(moved.timeline()[0], "Assigned to Staff rita@example.com");
+        assert_eq!(app.app.case(&system(), case.reference).await.unwrap().team, "repairs");
+
+        // Someone who has left stays chosen on their cases, so that the form never unassigns
+        // them unasked.
+        let rita = app.app.staff_member_by_email("rita@example.com").await.unwrap().unwrap();
+        app.app.deactivate_staff(&system(), rita.id).await.unwrap();
+        let left = browser.page(&path(&case.reference)).await;
+        assert_eq!(left.attrs("#assign-assignee optgroup", "label"), ["Repairs", "Waste"]);
+        assert_eq!(left.text("#assign-assignee option[selected]"), "Staff rita@example.com");
+        assert_eq!(
+            left.attr("#assign-assignee option[selected]", "value").as_deref(),
+            Some("repairs:rita@example.com")
+        );
+
+        let nobody = browser.submit(&form, &[("version", "3"), ("seen", "3"), ("assignee", "")]).await;
         assert_eq!(nobody.text(".govuk-notification-banner__heading"), "Case unassigned");
+    }
+
+    async fn pages_name_staff_and_teams_rather_than_addresses_and_codes(app: TestApp) {
+        app.app.create_team(&system(), "waste", "Waste and recycling").await.unwrap();
+        let case = app.report("Amira Khan").await;
+        app.add_staff("sam@example.com", Role::Agent, &["waste"]).await;
+        app.app
+            .assign_case(&system(), case.reference, 1, None, Some("sam@example.com".into()))
+            .await
+            .unwrap();
+        let browser = app.sign_in_to(LEAD, Role::Lead, &["waste", "repairs"]).await;
+
+        let page = browser
+            .submit(&format!("{}/notes", path(&case.reference)), &[("version", "2"), ("seen", "2"), ("text", "Called")])
+            .await;
+        let summary = page.texts("main dl:first-of-type .govuk-summary-list__row");
+        assert!(summary.contains(&"Team Waste and recycling".to_owned()), "{summary:?}");
+        assert!(summary.contains(&"Assigned to Staff sam@example.com".to_owned()), "{summary:?}");
+        assert_eq!(page.timeline()[1], "Assigned to Staff sam@example.com");
+        assert_eq!(page.texts(".moj-timeline__byline")[0], "by Staff lead@example.com");
+
+        let tray = browser.page("/staff?view=open&team=waste&assignee=sam%40example.com").await;
+        assert_eq!(tray.references(), [case.reference.to_string()]);
+        let cells = tray.texts("tbody td");
+        assert!(cells.contains(&"Staff sam@example.com".to_owned()), "{cells:?}");
+        assert!(!cells.iter().any(|c| c.contains('@') && !c.starts_with("Staff")), "{cells:?}");
+        assert_eq!(
+            tray.texts(".moj-filter__tag"),
+            ["Remove this filter Waste and recycling", "Remove this filter Staff sam@example.com"]
+        );
+        assert_eq!(tray.text("#filter-team option[selected]"), "Waste and recycling");
+        assert_eq!(tray.attr("#filter-team option[selected]", "value").as_deref(), Some("waste"));
+        assert_eq!(tray.text("#filter-assignee option[selected]"), "Staff sam@example.com");
+        assert_eq!(
+            tray.attr("#filter-assignee option[selected]", "value").as_deref(),
+            Some("sam@example.com")
+        );
     }
 
     async fn notes_are_added_and_an_empty_one_is_refused(app: TestApp) {
@@ -294,6 +372,7 @@ on_both_databases! {
         assert_eq!(stale.text(".govuk-error-summary__title"), "Someone else changed this case");
         let changes = stale.texts("#changes li");
         assert_eq!(changes.len(), 1, "{changes:?}");
+        // The system may assign to someone who is not staff: their address is all there is.
         assert!(changes[0].starts_with("Assigned to sam@example.com: It was unassigned. (Casework,"), "{changes:?}");
         assert_eq!(stale.errors()[0].1, "#note");
         assert_eq!(stale.text("#note-text"), "My note");

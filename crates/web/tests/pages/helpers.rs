@@ -1,15 +1,13 @@
 //! Starts the real server on a random port against a fresh database, signs a member of staff in
 //! through the sign-in page, and reads the pages' HTML as a browser would get it.
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use casework_app::domain::case::{Actor, Case, CaseDraft, Channel, Contact, Language};
+use casework_app::domain::case::{Case, CaseDraft, Channel, Contact, Language};
 use casework_app::domain::service::Role;
-use casework_app::{
-    App, Caller, Features, NewCaseRequest, NewStaffMember, load_calendar, load_services,
-};
-use casework_store::testing::TestDatabase;
+use casework_app::{App, Features, NewCaseRequest, NewStaffMember};
+pub use casework_web::testing::system;
+use casework_web::testing::{self, TestDatabase};
 use reqwest::header::{LOCATION, ORIGIN};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response};
@@ -30,62 +28,23 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-/// Runs a test body once on SQLite and once on PostgreSQL, as two tests.
-#[macro_export]
-macro_rules! on_both_databases {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($app: $crate::helpers::TestApp) $body
-            #[tokio::test]
-            async fn sqlite() {
-                run($crate::helpers::spawn_app(casework_store::testing::TestDatabase::sqlite()).await).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                run($crate::helpers::spawn_app(casework_store::testing::TestDatabase::postgres().await).await).await
-            }
-        }
-    )*};
-}
-
 pub async fn spawn_app(database: TestDatabase) -> TestApp {
     spawn_app_with(database, Features::default()).await
 }
 
 pub async fn spawn_app_with(database: TestDatabase, features: Features) -> TestApp {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let services = load_services(&root.join("services")).expect("the shipped services load");
-    let calendar = load_calendar(None).expect("the calendar loads");
-    let store = database.store().await;
     let now = Arc::new(Mutex::new(MONDAY));
     let clock = now.clone();
-    let app = App::new(store, services, calendar, features)
-        .with_clock(Arc::new(move || *clock.lock().unwrap()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let app = testing::app(&database, features)
         .await
-        .expect("a free port");
-    let address = format!("http://{}", listener.local_addr().unwrap());
+        .with_clock(Arc::new(move || *clock.lock().unwrap()));
     // With the client's address, as `casework serve` has it, for the limits kept per address.
-    let router = casework_web::router(app.clone())
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let address = testing::serve_with_client_addresses(casework_web::router(app.clone())).await;
     TestApp {
         address,
         app,
         now,
         _database: database,
-    }
-}
-
-/// The system, for setting up what a test needs without going through a page.
-pub fn system() -> Caller {
-    Caller {
-        actor: Actor::System,
-        role: Role::Admin,
-        api_key_id: None,
-        teams: None,
     }
 }
 
@@ -174,6 +133,42 @@ impl TestApp {
             .create_case(&system(), request)
             .await
             .expect("the case is reported")
+            .0
+    }
+}
+
+impl TestApp {
+    /// Reports a housing repair (the repairs team's) for `name`, at `priority`.
+    pub async fn report_repair(&self, name: &str, priority: &str) -> Case {
+        let draft = CaseDraft {
+            priority: Some(priority.to_owned()),
+            contact: Some(Contact {
+                name: name.to_owned(),
+                email: None,
+                phone: Some("07700 900123".to_owned()),
+                preferred_channel: Channel::Sms,
+                language: Language::En,
+            }),
+            answers: serde_json::from_value(json!({
+                "repair_type": "plumbing",
+                "danger_now": false,
+                "description": "The kitchen tap drips",
+                "address": "3 Station Road\nNewtown\nNT2 4CD",
+                "location_in_home": "kitchen",
+                "vulnerable_occupant": false
+            }))
+            .unwrap(),
+            ..CaseDraft::default()
+        };
+        let request = NewCaseRequest {
+            service: "housing-repair".to_owned(),
+            draft,
+            idempotency: None,
+        };
+        self.app
+            .create_case(&system(), request)
+            .await
+            .expect("the repair is reported")
             .0
     }
 }

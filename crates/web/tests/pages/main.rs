@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod assets;
+mod bulk;
 mod case;
 mod plan;
 mod plan_editor;

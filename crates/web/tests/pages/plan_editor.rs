@@ -4,7 +4,7 @@
 use casework_app::domain::service::Role;
 
 use crate::helpers::{Page, system};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 fn editor(reference: impl std::fmt::Display) -> String {
     format!("/staff/cases/{reference}/plan")

@@ -4,7 +4,7 @@
 use casework_app::domain::service::Role;
 
 use crate::helpers::{Page, TestApp, system};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 /// A case's plan shared by a member of staff: its link's path.
 async fn shared(app: &TestApp, name: &str) -> (casework_app::domain::case::Case, String) {

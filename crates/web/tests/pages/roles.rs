@@ -10,7 +10,7 @@ use casework_app::domain::service::{Answers, Role};
 use reqwest::Response;
 
 use crate::helpers::{Browser, PASSWORD, TestApp, system};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 const AGENT: &str = "agent@example.com";
 const LEAD: &str = "lead@example.com";

@@ -5,7 +5,7 @@ use casework_app::domain::case::Case;
 use casework_app::domain::service::Role;
 
 use crate::helpers::{Page, TestApp, system};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 const AGENT: &str = "agent@example.com";
 

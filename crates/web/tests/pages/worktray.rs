@@ -9,7 +9,7 @@ use time::macros::datetime;
 use casework_store::testing::TestDatabase;
 
 use crate::helpers::{Browser, MONDAY, TestApp, spawn_app_with, system};
-use crate::on_both_databases;
+use casework_web::on_both_databases;
 
 const AGENT: &str = "agent@example.com";
 
@@ -150,12 +150,57 @@ on_both_databases! {
         let by_created = browser.page("/staff?view=open&sort=created").await;
         assert_eq!(by_created.references(), [reference(&ben), reference(&amira)]);
         assert_eq!(by_created.attr("th[aria-sort=descending] a", "href").unwrap(), "/staff?view=open&sort=created");
-        assert_eq!(by_created.attrs("th[aria-sort=none]", "aria-sort").len(), 2);
+        assert_eq!(by_created.attrs("th[aria-sort=none]", "aria-sort").len(), 3);
 
         // What the URL asks for that makes no sense is left out, not refused.
         let odd = browser.page("/staff?view=nonsense&sort=random&due=soon&service=nope").await;
         assert_eq!(odd.text("h1"), "My cases");
         assert!(odd.texts(".moj-filter__tag").is_empty());
+    }
+
+    async fn sorting_by_priority_puts_each_services_most_urgent_first(app: TestApp) {
+        let routine = app.report_repair("Amira Khan", "routine").await;
+        let emergency = app.report_repair("Ben Okafor", "emergency").await;
+        let urgent = app.report_repair("Chloe Davies", "urgent").await;
+        let bin = app.report("Dev Patel").await;
+        let lead = app.sign_in_to("lead@example.com", Role::Lead, &["waste", "repairs"]).await;
+
+        let by_due = lead.page("/staff?view=open").await;
+        let link = by_due.attr("th[aria-sort=none] a[href$='sort=priority']", "href").unwrap();
+        assert_eq!(link, "/staff?view=open&sort=priority");
+        let page = lead.page(&link).await;
+        // A standard missed bin is as urgent as its service gets, like an emergency repair;
+        // between them, the sooner due comes first.
+        assert_eq!(page.references(), [&emergency, &bin, &urgent, &routine].map(reference));
+        assert_eq!(page.text("th[aria-sort=descending]"), "Priority");
+        assert!(page.text("caption").ends_with("Sorted by priority, most urgent first, then due date"));
+        let rows = page.texts("tbody tr");
+        assert!(rows[0].contains("Emergency: make safe within 1 working day"), "{rows:?}");
+        assert!(rows[3].contains("Routine: within 20 working days"), "{rows:?}");
+    }
+
+    async fn pages_follow_on_by_keyset_in_priority_order(app: TestApp) {
+        let priorities = ["routine", "emergency", "urgent"];
+        let mut cases = Vec::new();
+        for i in 0..27 {
+            app.set_now(MONDAY + Duration::minutes(i));
+            let priority = priorities[usize::try_from(i).unwrap() % 3];
+            cases.push(app.report_repair(&format!("Resident {i}"), priority).await);
+        }
+        cases.sort_by_key(|c| (c.priority_rank, c.sla_due_at, c.reference));
+        let expected: Vec<String> = cases.iter().map(reference).collect();
+        let lead = app.sign_in_to("lead@example.com", Role::Lead, &["repairs"]).await;
+
+        let first = lead.page("/staff?view=open&sort=priority").await;
+        assert_eq!(first.references(), expected[..25]);
+        let next = first.attr("a[rel=next]", "href").expect("a next page");
+        assert!(next.contains("sort=priority&after=priority.2."), "{next}");
+        let second = lead.page(&next).await;
+        assert_eq!(second.references(), expected[25..]);
+        assert_eq!(
+            second.attr(".govuk-pagination__prev a", "href").unwrap(),
+            "/staff?view=open&sort=priority"
+        );
     }
 
     async fn pages_follow_on_by_keyset(app: TestApp) {

@@ -1,16 +1,10 @@
 //! Starts the real server on a random port against a fresh database, and a browser-like client
 //! that keeps the session cookie and does not follow redirects, so that tests see each answer.
 
-use std::net::SocketAddr;
-use std::path::Path;
-
-use casework_app::domain::case::Actor;
 use casework_app::domain::service::Role;
-use casework_app::{
-    App, Caller, Features, NewStaffMember, StaffMember, load_calendar, load_services,
-};
-use casework_store::testing::TestDatabase;
+use casework_app::{App, Features, NewStaffMember, StaffMember};
 use casework_web::WebConfig;
+use casework_web::testing::{self, TestDatabase, system as operator};
 use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderMap, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 use reqwest::{Client, RequestBuilder, Response};
@@ -25,58 +19,20 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-/// Runs a test body once on SQLite and once on PostgreSQL, as two tests.
-#[macro_export]
-macro_rules! on_both_databases {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {$(
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            async fn run($app: $crate::helpers::TestApp) $body
-            #[tokio::test]
-            async fn sqlite() {
-                run($crate::helpers::spawn_app(casework_store::testing::TestDatabase::sqlite()).await).await
-            }
-            #[tokio::test]
-            async fn postgres() {
-                run($crate::helpers::spawn_app(casework_store::testing::TestDatabase::postgres().await).await).await
-            }
-        }
-    )*};
-}
-
 pub async fn spawn_app(database: TestDatabase) -> TestApp {
     spawn_app_with(database, &WebConfig::default()).await
 }
 
 pub async fn spawn_app_with(database: TestDatabase, config: &WebConfig) -> TestApp {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let services = load_services(&root.join("services")).expect("the shipped services load");
-    let calendar = load_calendar(None).expect("the calendar loads");
-    let store = database.store().await;
-    let app = App::new(store, services, calendar, Features::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a free port");
-    let address = format!("http://{}", listener.local_addr().unwrap());
+    let app = testing::app(&database, Features::default()).await;
     // As `casework serve` does: the connection's address limits failed sign-ins.
-    let router = casework_web::router_with(app.clone(), config)
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let address =
+        testing::serve_with_client_addresses(casework_web::router_with(app.clone(), config)).await;
     TestApp {
         address,
         app,
         client: Client::builder().redirect(Policy::none()).build().unwrap(),
         _database: database,
-    }
-}
-
-fn operator() -> Caller {
-    Caller {
-        actor: Actor::System,
-        role: Role::Admin,
-        api_key_id: None,
-        teams: None,
     }
 }
 

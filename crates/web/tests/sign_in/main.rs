@@ -5,7 +5,7 @@ mod helpers;
 
 use casework_app::domain::service::Role;
 use casework_store::testing::TestDatabase;
-use casework_web::WebConfig;
+use casework_web::{WebConfig, on_both_databases};
 
 use crate::helpers::{
     PASSWORD, location, page, session_cookie, session_set_cookie, spawn_app_with,
