@@ -17,7 +17,7 @@ use casework_app::domain::case::{Case, CaseError, EventKind, Reference};
 use casework_app::domain::service::answers::FieldError;
 use casework_app::domain::service::{Answers, Field, FieldKind, Role, Service};
 use casework_app::store::Event;
-use casework_app::{App, AppError, CaseChangeRequest, Directory, StaffMember};
+use casework_app::{App, AppError, Caller, CaseChangeRequest, Directory, Feature, StaffMember};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -174,6 +174,7 @@ pub(crate) async fn show(
     )?;
     let mut page = CasePage::new(&app, &directory, &member, case, &events, None);
     page.banner = params.done.and_then(|done| page.banner_for(&done));
+    page.plan = PlanSummary::load(&app, &caller, reference).await?;
     Ok(page.into_response())
 }
 
@@ -276,6 +277,32 @@ pub(crate) async fn change_answers(
     respond(&app, &member, reference, posted, result).await
 }
 
+/// The shared plan in a line, with the way to it.
+pub(crate) struct PlanSummary {
+    done: usize,
+    total: usize,
+    /// The resident's actions still to do.
+    resident_to_do: usize,
+}
+
+impl PlanSummary {
+    async fn load(
+        app: &App,
+        caller: &Caller,
+        reference: Reference,
+    ) -> Result<Option<Self>, PageError> {
+        if !app.features().is_on(Feature::Plan) {
+            return Ok(None);
+        }
+        let (_, plan) = app.plan(caller, reference).await?;
+        Ok(Some(Self {
+            done: plan.actions.iter().filter(|a| a.is_done()).count(),
+            total: plan.actions.len(),
+            resident_to_do: plan.resident_to_do().count(),
+        }))
+    }
+}
+
 /// Why a posted form was not carried out, as the page explains it.
 enum Problem {
     /// The case changed since the page was loaded.
@@ -343,7 +370,7 @@ async fn respond(
         None => app.case(&caller, reference).await?,
     };
     let (events, directory) = tokio::try_join!(app.events(&caller, reference), app.directory())?;
-    let page = CasePage::new(
+    let mut page = CasePage::new(
         app,
         &directory,
         member,
@@ -351,6 +378,7 @@ async fn respond(
         &events,
         Some((&posted, problem)),
     );
+    page.plan = PlanSummary::load(app, &caller, reference).await?;
     Ok((status, page).into_response())
 }
 
@@ -593,6 +621,8 @@ pub(crate) struct CasePage {
     answers: Vec<(String, String)>,
     /// The success banner after a change.
     banner: Option<String>,
+    /// How far the shared plan has got, when the plan is switched on.
+    plan: Option<PlanSummary>,
     error_title: &'static str,
     errors: Vec<ErrorItem>,
     /// For a stale form: what others did since the page was loaded.
@@ -831,6 +861,7 @@ impl CasePage {
                 })
                 .unwrap_or_default(),
             banner: None,
+            plan: None,
             error_title,
             errors,
             changes,

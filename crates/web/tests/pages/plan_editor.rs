@@ -21,6 +21,15 @@ on_both_databases! {
         let case = app.report("Sam Resident").await;
         let staff = app.sign_in("agent@council.example", Role::Agent).await;
         let path = editor(case.reference);
+        let case_page = staff.page(&format!("/staff/cases/{}", case.reference)).await;
+        assert!(
+            case_page
+                .text("main")
+                .contains("0 of 2 actions done; 1 for the resident to do."),
+            "{}",
+            case_page.text("main")
+        );
+        assert_eq!(case_page.attr("a[href$='/plan']", "href"), Some(path.clone()));
         let page = staff.page(&path).await;
         assert_eq!(page.text("h1"), "Plan");
         assert_eq!(page.text("#goal"), "Empty your missed bin");
