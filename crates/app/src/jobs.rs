@@ -7,6 +7,7 @@ use casework_domain::service::Role;
 use casework_store::{CaseFilter, CaseQuery, CaseSort, Job, NewJob};
 use time::{Duration, OffsetDateTime};
 
+use crate::messages::SEND_MESSAGE;
 use crate::{App, AppError, Caller, Feature};
 
 const SLA_SWEEP: &str = "sla_sweep";
@@ -56,6 +57,20 @@ impl App {
         let result = match job.kind.as_str() {
             SLA_SWEEP => self.sweep_sla().await,
             PLAN_REMINDERS => self.plan_reminders().await,
+            SEND_MESSAGE => {
+                let id = job
+                    .payload
+                    .get("message")
+                    .and_then(|id| id.as_str())
+                    .and_then(|id| id.parse().ok());
+                return match id {
+                    Some(id) => self
+                        .deliver(id)
+                        .await
+                        .unwrap_or_else(|e| JobOutcome::Retry(e.to_string())),
+                    None => JobOutcome::Failed(format!("no message id in {}", job.payload)),
+                };
+            }
             other => return JobOutcome::Failed(format!("no job kind \"{other}\"")),
         };
         match result {

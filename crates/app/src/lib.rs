@@ -34,7 +34,7 @@ pub use config::{Feature, Features};
 pub use directory::Directory;
 pub use error::AppError;
 pub use jobs::JobOutcome;
-pub use messages::TemplatePreview;
+pub use messages::{Senders, TemplatePreview};
 pub use plans::{LinkProblem, ResidentPlan, SharedPlan};
 pub use services::{load_calendar, load_services};
 pub use staff::{
@@ -71,6 +71,7 @@ pub struct App {
     calendar: Arc<WorkingCalendar>,
     features: Features,
     clock: Clock,
+    senders: Senders,
 }
 
 impl App {
@@ -86,7 +87,14 @@ impl App {
             calendar: Arc::new(calendar),
             features,
             clock: system_clock(),
+            senders: Senders::default(),
         }
+    }
+
+    /// The same app sending messages by `senders`.
+    pub fn with_senders(mut self, senders: Senders) -> Self {
+        self.senders = senders;
+        self
     }
 
     /// The same app reading the time from `clock`.

@@ -2,13 +2,19 @@
 //! message (into the outbox: the message, its event and the job that sends it, in one
 //! transaction), read a case's conversation, and take in delivery receipts.
 
+use std::sync::Arc;
+
+use casework_channels::dev::DevSender;
+use casework_channels::{OutChannel, Outgoing, SendError, Sender};
 use casework_domain::case::{EventKind, Reference};
-use casework_domain::message::{self, Message, MessageDraft, MessageId, MessageStatus};
+use casework_domain::message::{
+    self, Message, MessageChannel, MessageDraft, MessageId, MessageStatus,
+};
 use casework_store::{NewJob, StatusChange};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{App, AppError, Caller};
+use crate::{App, AppError, Caller, JobOutcome};
 
 /// The job that sends one message.
 pub(crate) const SEND_MESSAGE: &str = "send_message";
@@ -88,6 +94,21 @@ impl App {
         Ok(self.store.messages(reference).await?)
     }
 
+    /// What the dev sender took instead of sending, newest first, on the cases the caller
+    /// may see: the outbox of a demo or a development set-up.
+    pub async fn dev_outbox(&self, caller: &Caller) -> Result<Vec<Message>, AppError> {
+        const SHOWN: u32 = 100;
+        let mut shown = Vec::new();
+        for message in self.store.messages_sent_by(DevSender.name(), SHOWN).await? {
+            match self.case(caller, message.case).await {
+                Ok(_) => shown.push(message),
+                Err(AppError::CaseNotFound(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(shown)
+    }
+
     /// Takes in a provider's delivery receipt. A receipt for a message we do not know, or one
     /// that would undo a later outcome (receipts arrive out of order), changes nothing.
     /// Returns whether it changed the message.
@@ -119,6 +140,7 @@ impl App {
         let change = StatusChange {
             status,
             provider_id: None,
+            sender: None,
             error: failed.then_some(reason),
             at,
         };
@@ -126,6 +148,130 @@ impl App {
             .store
             .change_message_status(message.id, message.status, &change, event.as_ref())
             .await?)
+    }
+}
+
+impl App {
+    /// Sends one queued message: the `send_message` job. A message already sent (by another
+    /// worker, or before a crash that lost the job's outcome) is not sent again; one the
+    /// provider refuses for good is marked failed for staff to see, and a temporary failure
+    /// is retried by the worker.
+    pub(crate) async fn deliver(&self, id: MessageId) -> Result<JobOutcome, AppError> {
+        let Some(message) = self.store.message(id).await? else {
+            return Ok(JobOutcome::Failed(format!("no message {id}")));
+        };
+        if message.status != MessageStatus::Queued {
+            return Ok(JobOutcome::Done);
+        }
+        let now = self.now();
+        let outgoing = match (message.channel, &message.to) {
+            // A message for the plan page is there as soon as it is stored.
+            (MessageChannel::Plan, _) => None,
+            (MessageChannel::Email, Some(to)) => Some((OutChannel::Email, to)),
+            (MessageChannel::Sms, Some(to)) => Some((OutChannel::Sms, to)),
+            (_, None) => {
+                return self
+                    .fail_message(&message, "The message has no address to go to.", now)
+                    .await;
+            }
+        };
+        let Some((channel, to)) = outgoing else {
+            let sent = StatusChange {
+                status: MessageStatus::Sent,
+                provider_id: None,
+                sender: None,
+                error: None,
+                at: now,
+            };
+            self.store
+                .change_message_status(message.id, MessageStatus::Queued, &sent, None)
+                .await?;
+            return Ok(JobOutcome::Done);
+        };
+        let Some(sender) = self.senders.for_channel(channel) else {
+            let reason = match channel {
+                OutChannel::Email => "No way of sending email is set up.",
+                OutChannel::Sms => "No way of sending text messages is set up.",
+            };
+            return self.fail_message(&message, reason, now).await;
+        };
+        let outgoing = Outgoing {
+            reference: message.id.to_string(),
+            channel,
+            to: to.clone(),
+            subject: message.subject.clone(),
+            body: message.body.clone(),
+            reply_to: None,
+        };
+        match sender.send(&outgoing).await {
+            Ok(sent) => {
+                let change = StatusChange {
+                    status: MessageStatus::Sent,
+                    provider_id: sent.provider_id,
+                    sender: Some(sender.name().to_owned()),
+                    error: None,
+                    at: self.now(),
+                };
+                self.store
+                    .change_message_status(message.id, MessageStatus::Queued, &change, None)
+                    .await?;
+                Ok(JobOutcome::Done)
+            }
+            Err(SendError::Temporary(reason)) => Ok(JobOutcome::Retry(reason)),
+            Err(SendError::Permanent(reason)) => {
+                self.fail_message(&message, &reason, self.now()).await
+            }
+        }
+    }
+
+    async fn fail_message(
+        &self,
+        message: &Message,
+        reason: &str,
+        at: OffsetDateTime,
+    ) -> Result<JobOutcome, AppError> {
+        let change = StatusChange {
+            status: MessageStatus::PermanentFailure,
+            provider_id: None,
+            sender: None,
+            error: Some(reason.to_owned()),
+            at,
+        };
+        let event = EventKind::MessageFailed {
+            message: message.id,
+            channel: message.channel,
+            status: MessageStatus::PermanentFailure,
+            reason: reason.to_owned(),
+        };
+        self.store
+            .change_message_status(message.id, MessageStatus::Queued, &change, Some(&event))
+            .await?;
+        Ok(JobOutcome::Done)
+    }
+}
+
+/// The senders messages go out by, one per channel; a channel without one cannot send.
+#[derive(Clone, Default)]
+pub struct Senders {
+    pub email: Option<Arc<dyn Sender>>,
+    pub sms: Option<Arc<dyn Sender>>,
+}
+
+impl Senders {
+    /// The dev sender on both channels: sends nothing, and the dev outbox shows what it took.
+    pub fn dev() -> Self {
+        let dev: Arc<dyn Sender> = Arc::new(DevSender);
+        Self {
+            email: Some(dev.clone()),
+            sms: Some(dev),
+        }
+    }
+
+    fn for_channel(&self, channel: OutChannel) -> Option<&Arc<dyn Sender>> {
+        match channel {
+            OutChannel::Email => self.email.as_ref(),
+            OutChannel::Sms => self.sms.as_ref(),
+        }
     }
 }
 

@@ -7,8 +7,11 @@ use std::sync::Arc;
 use casework_app::domain::case::{Actor, CaseDraft, Channel, Contact, EventKind, Language};
 use casework_app::domain::message::{MessageChannel, MessageDraft, MessageStatus};
 use casework_app::domain::service::Role;
-use casework_app::store::StatusChange;
-use casework_app::{App, AppError, Caller, Features, NewCaseRequest, load_calendar, load_services};
+use casework_app::store::Job;
+use casework_app::{
+    App, AppError, Caller, Features, JobOutcome, NewCaseRequest, Senders, load_calendar,
+    load_services,
+};
 use casework_store::backend_tests;
 use casework_store::testing::TestDatabase;
 use serde_json::json;
@@ -74,6 +77,7 @@ backend_tests!(
     a_template_is_filled_from_the_case,
     a_message_goes_into_the_outbox_with_its_event,
     receipts_move_a_message_on_but_never_back,
+    without_a_sender_a_message_fails_for_staff_to_see,
 );
 
 async fn a_template_is_filled_from_the_case(database: &TestDatabase) {
@@ -165,8 +169,19 @@ async fn a_message_goes_into_the_outbox_with_its_event(database: &TestDatabase) 
     ));
 }
 
+fn send_job(message: &casework_app::domain::message::Message) -> Job {
+    Job {
+        id: 0,
+        kind: "send_message".into(),
+        payload: json!({ "message": message.id }),
+        run_at: NOW,
+        attempts: 1,
+        last_error: None,
+    }
+}
+
 async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
-    let app = app(database).await;
+    let app = app(database).await.with_senders(Senders::dev());
     let case = missed_bin(&app, Channel::Sms).await;
     let message = app
         .send_message(
@@ -179,18 +194,36 @@ async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
         )
         .await
         .unwrap();
-    // What the outbox's worker does once the provider has taken it.
-    let sent = StatusChange {
-        status: MessageStatus::Sent,
-        provider_id: Some("provider-1".into()),
-        error: None,
-        at: NOW,
+    assert!(matches!(
+        app.run_job(&send_job(&message)).await,
+        JobOutcome::Done
+    ));
+    let sent = app
+        .messages(&agent(), case.reference)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(sent.status, MessageStatus::Sent);
+    assert_eq!(sent.sender.as_deref(), Some("dev"));
+    let provider_id = sent.provider_id.clone().unwrap();
+    // The dev outbox shows it, to those who may see the case.
+    assert_eq!(
+        app.dev_outbox(&agent()).await.unwrap(),
+        std::slice::from_ref(&sent)
+    );
+    let outsider = Caller {
+        teams: Some(vec!["repairs".into()]),
+        ..agent()
     };
-    assert!(
-        app.store()
-            .change_message_status(message.id, MessageStatus::Queued, &sent, None)
-            .await
-            .unwrap()
+    assert!(app.dev_outbox(&outsider).await.unwrap().is_empty());
+    // A second run (two workers, or a lost outcome) sends nothing more.
+    assert!(matches!(
+        app.run_job(&send_job(&message)).await,
+        JobOutcome::Done
+    ));
+    assert_eq!(
+        app.messages(&agent(), case.reference).await.unwrap()[0],
+        sent
     );
 
     assert!(
@@ -199,13 +232,13 @@ async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
             .unwrap()
     );
     assert!(
-        app.record_delivery("provider-1", MessageStatus::PermanentFailure, None, NOW)
+        app.record_delivery(&provider_id, MessageStatus::PermanentFailure, None, NOW)
             .await
             .unwrap()
     );
     // A late "delivered" does not undo the failure.
     assert!(
-        !app.record_delivery("provider-1", MessageStatus::Delivered, None, NOW)
+        !app.record_delivery(&provider_id, MessageStatus::Delivered, None, NOW)
             .await
             .unwrap()
     );
@@ -219,4 +252,49 @@ async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
         .pop()
         .unwrap();
     assert_eq!(last.kind.name(), "message_failed");
+}
+
+async fn without_a_sender_a_message_fails_for_staff_to_see(database: &TestDatabase) {
+    let app = app(database).await;
+    let case = missed_bin(&app, Channel::Email).await;
+    let message = app
+        .send_message(
+            &agent(),
+            case.reference,
+            MessageDraft {
+                body: "Hello".into(),
+                ..MessageDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.run_job(&send_job(&message)).await,
+        JobOutcome::Done
+    ));
+    let failed = &app.messages(&agent(), case.reference).await.unwrap()[0];
+    assert_eq!(failed.status, MessageStatus::PermanentFailure);
+    assert_eq!(
+        failed.error.as_deref(),
+        Some("No way of sending email is set up.")
+    );
+    let on_the_plan = app
+        .send_message(
+            &agent(),
+            case.reference,
+            MessageDraft {
+                channel: Some(MessageChannel::Plan),
+                body: "See your plan".into(),
+                ..MessageDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.run_job(&send_job(&on_the_plan)).await;
+    let shown = &app.messages(&agent(), case.reference).await.unwrap()[1];
+    assert_eq!(
+        shown.status,
+        MessageStatus::Sent,
+        "on the plan page at once"
+    );
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
-use casework_app::{App, Feature};
+use casework_app::{App, Feature, Senders};
 use casework_domain::service::Role;
 use casework_worker::{Worker, WorkerConfig};
 use tokio::sync::watch;
@@ -21,6 +21,12 @@ pub async fn serve(
     with_worker: bool,
 ) -> anyhow::Result<()> {
     let app = config.app().await?;
+    // The demo sends nothing: what it would send is in the dev outbox.
+    let app = if demo {
+        app.with_senders(Senders::dev())
+    } else {
+        app
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("could not listen on {listen} (CASEWORK_LISTEN)"))?;
@@ -37,6 +43,7 @@ pub async fn serve(
     // With the connection's address, which limits failed sign-ins when no proxy gives it.
     let web = casework_web::WebConfig {
         base_url: config.base_url.clone().unwrap_or_else(|| url.clone()),
+        dev_outbox: demo,
         ..sessions.web_config()
     };
     let router = casework_web::router_with(app, &web);

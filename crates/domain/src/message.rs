@@ -156,6 +156,8 @@ pub struct Message {
     pub status: MessageStatus,
     /// The provider's id for it, once sent: how a delivery receipt finds it.
     pub provider_id: Option<String>,
+    /// Which sender took it: `notify`, `smtp`, `dev`.
+    pub sender: Option<String>,
     /// Why it failed, in words for staff.
     pub error: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -264,6 +266,7 @@ pub fn compose(
         author: author.clone(),
         status: MessageStatus::Queued,
         provider_id: None,
+        sender: None,
         error: None,
         created_at: now,
         status_at: now,

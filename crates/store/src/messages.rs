@@ -14,6 +14,8 @@ pub struct StatusChange {
     pub status: MessageStatus,
     /// The provider's id, when it is first known (on sending).
     pub provider_id: Option<String>,
+    /// The sender that took it, on sending.
+    pub sender: Option<String>,
     pub error: Option<String>,
     pub at: OffsetDateTime,
 }
@@ -34,6 +36,8 @@ pub trait MessageStore: Send + Sync {
     async fn message_by_provider_id(&self, provider_id: &str) -> Result<Option<Message>>;
     /// A case's messages, oldest first.
     async fn messages(&self, case: Reference) -> Result<Vec<Message>>;
+    /// The latest messages a sender took, newest first: the dev outbox.
+    async fn messages_sent_by(&self, sender: &str, limit: u32) -> Result<Vec<Message>>;
     /// Moves a message from status `from` to the change's, with an event if given. Returns
     /// `false`, changing nothing, if its status is no longer `from`: another worker or receipt
     /// got there first.
@@ -74,8 +78,8 @@ macro_rules! impl_message_store {
                     sqlx::query(
                         "INSERT INTO messages (id, case_number, direction, channel, to_address, \
                          from_address, subject, body, template, author, status, provider_id, \
-                         error, created_at, status_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                         sender, error, created_at, status_at) VALUES \
+                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                     )
                     .bind(message.id.to_string())
                     .bind(message.case.number())
@@ -89,6 +93,7 @@ macro_rules! impl_message_store {
                     .bind(message.author.to_string())
                     .bind(message.status.as_str())
                     .bind(message.provider_id.as_deref())
+                    .bind(message.sender.as_deref())
                     .bind(message.error.as_deref())
                     .bind(DbTime::from(message.created_at))
                     .bind(DbTime::from(message.status_at))
@@ -149,6 +154,25 @@ macro_rules! impl_message_store {
                     .collect()
                 }
 
+                async fn messages_sent_by(
+                    &self,
+                    sender: &str,
+                    limit: u32,
+                ) -> Result<Vec<Message>> {
+                    sqlx::query_as::<_, MessageRow>(concat!(
+                        "SELECT ",
+                        message_columns!(),
+                        " FROM messages WHERE sender = $1 ORDER BY status_at DESC LIMIT $2"
+                    ))
+                    .bind(sender)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await?
+                    .into_iter()
+                    .map(Message::try_from)
+                    .collect()
+                }
+
                 async fn change_message_status(
                     &self,
                     id: MessageId,
@@ -160,7 +184,8 @@ macro_rules! impl_message_store {
                     let at = DbTime::from(change.at);
                     let case: Option<i64> = sqlx::query_scalar(
                         "UPDATE messages SET status = $3, \
-                         provider_id = COALESCE($4, provider_id), error = $5, status_at = $6 \
+                         provider_id = COALESCE($4, provider_id), sender = COALESCE($7, sender), \
+                         error = $5, status_at = $6 \
                          WHERE id = $1 AND status = $2 RETURNING case_number",
                     )
                     .bind(id.to_string())
@@ -169,6 +194,7 @@ macro_rules! impl_message_store {
                     .bind(change.provider_id.as_deref())
                     .bind(change.error.as_deref())
                     .bind(at)
+                    .bind(change.sender.as_deref())
                     .fetch_optional(&mut *tx)
                     .await?;
                     let Some(case) = case else {
@@ -190,7 +216,7 @@ pub(crate) use impl_message_store;
 macro_rules! message_columns {
     () => {
         "id, case_number, direction, channel, to_address, from_address, subject, body, \
-         template, author, status, provider_id, error, created_at, status_at"
+         template, author, status, provider_id, sender, error, created_at, status_at"
     };
 }
 pub(crate) use message_columns;

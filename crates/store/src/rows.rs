@@ -370,6 +370,7 @@ pub(crate) struct MessageRow {
     author: String,
     status: String,
     provider_id: Option<String>,
+    sender: Option<String>,
     error: Option<String>,
     created_at: DbTime,
     status_at: DbTime,
@@ -407,6 +408,7 @@ impl TryFrom<MessageRow> for Message {
                 .parse()
                 .map_err(|()| corrupt("status", &row.status))?,
             provider_id: row.provider_id,
+            sender: row.sender,
             error: row.error,
             created_at: row.created_at.get(),
             status_at: row.status_at.get(),

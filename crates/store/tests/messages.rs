@@ -69,6 +69,7 @@ fn message(case: &Case, n: u128) -> Message {
         author: Actor::Staff("amy@council.example".into()),
         status: MessageStatus::Queued,
         provider_id: None,
+        sender: None,
         error: None,
         created_at: T0,
         status_at: T0,
@@ -162,6 +163,7 @@ async fn status_changes_only_from_the_status_expected(db: &TestDatabase) {
     let sent = StatusChange {
         status: MessageStatus::Sent,
         provider_id: Some("notify-1".into()),
+        sender: Some("notify".into()),
         error: None,
         at: T0 + Duration::seconds(3),
     };
@@ -181,6 +183,7 @@ async fn status_changes_only_from_the_status_expected(db: &TestDatabase) {
     let failed = StatusChange {
         status: MessageStatus::PermanentFailure,
         provider_id: None,
+        sender: None,
         error: Some("Not a real mobile number".into()),
         at: T0 + Duration::minutes(1),
     };
@@ -199,6 +202,7 @@ async fn status_changes_only_from_the_status_expected(db: &TestDatabase) {
     let stored = store.message(queued.id).await.unwrap().unwrap();
     assert_eq!(stored.status, MessageStatus::PermanentFailure);
     assert_eq!(stored.provider_id.as_deref(), Some("notify-1"), "kept");
+    assert_eq!(stored.sender.as_deref(), Some("notify"), "kept");
     assert_eq!(stored.error.as_deref(), Some("Not a real mobile number"));
     assert_eq!(stored.status_at, micros(T0 + Duration::minutes(1)));
     let last = store.events(case.reference).await.unwrap().pop().unwrap();
@@ -221,6 +225,7 @@ async fn receipts_find_a_message_by_the_providers_id(db: &TestDatabase) {
     let sent = StatusChange {
         status: MessageStatus::Sent,
         provider_id: Some("notify-9".into()),
+        sender: Some("dev".into()),
         error: None,
         at: T0,
     };

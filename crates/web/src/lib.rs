@@ -49,6 +49,9 @@ pub struct WebConfig {
     /// The address staff and residents reach Casework at (`CASEWORK_BASE_URL`), for the links
     /// handed over: set-password links, and residents' links to their plan.
     pub base_url: String,
+    /// Serve `/dev/outbox` (to signed-in staff), the messages the dev sender took: on with `serve --demo`,
+    /// never in production.
+    pub dev_outbox: bool,
 }
 
 impl Default for WebConfig {
@@ -60,6 +63,7 @@ impl Default for WebConfig {
             session_idle: time::Duration::hours(8),
             client_ip_header: None,
             base_url: "http://127.0.0.1:8080".to_owned(),
+            dev_outbox: false,
         }
     }
 }
@@ -110,6 +114,9 @@ fn staff(app: &App, config: &WebConfig) -> Router<App> {
     let mut pages = pages::router();
     if app.features().is_on(Feature::Plan) {
         pages = pages.merge(pages::plan_router());
+    }
+    if app.features().is_on(Feature::Messaging) {
+        pages = pages.merge(pages::messages_router(config.dev_outbox));
     }
     Router::new()
         .merge(sign_in::router())

@@ -15,6 +15,8 @@ CREATE TABLE messages (
     author TEXT NOT NULL,
     status TEXT NOT NULL,
     provider_id TEXT,
+    -- Which sender took it (`notify`, `smtp`, `dev`): the dev outbox lists the dev sender's.
+    sender TEXT,
     error TEXT,
     created_at TIMESTAMPTZ NOT NULL,
     status_at TIMESTAMPTZ NOT NULL
@@ -23,3 +25,4 @@ CREATE TABLE messages (
 CREATE INDEX messages_case ON messages (case_number, created_at);
 -- Delivery receipts find their message by the provider's id.
 CREATE UNIQUE INDEX messages_provider ON messages (provider_id) WHERE provider_id IS NOT NULL;
+CREATE INDEX messages_sender ON messages (sender, status_at) WHERE sender IS NOT NULL;

@@ -45,6 +45,12 @@ pub(crate) fn router() -> Router<App> {
         .layer(map_response(not_stored))
 }
 
+/// The conversation with the resident on each case, when messaging is switched on, and the
+/// dev outbox if asked for.
+pub(crate) fn messages_router(dev_outbox: bool) -> Router<App> {
+    messages::router(dev_outbox).layer(map_response(not_stored))
+}
+
 /// The staff side of the shared plan, when the plan is switched on.
 pub(crate) fn plan_router() -> Router<App> {
     plan_editor::router().layer(map_response(not_stored))
