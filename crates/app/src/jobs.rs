@@ -125,8 +125,12 @@ impl App {
             teams: None,
         };
         match self.save(&system, change).await {
+            Ok(_) => {
+                metrics::counter!("casework_sla_breaches_total").increment(1);
+                Ok(())
+            }
             // Someone changed the case meanwhile; the next sweep decides on what it is now.
-            Ok(_) | Err(AppError::Conflict { .. }) => Ok(()),
+            Err(AppError::Conflict { .. }) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -1,15 +1,17 @@
 //! Configuration shared by every subcommand, from `CASEWORK_*` environment variables (or the
-//! matching flags). Every setting has a default that runs Casework locally.
+//! matching flags). Every setting has a default that runs Casework locally. A secret may come
+//! from a file instead (`CASEWORK_DATABASE_URL_FILE`), as container platforms hand them over.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use axum::http::HeaderName;
 use casework_app::{App, Features, load_calendar, load_services};
 use casework_domain::service::ServiceCatalogue;
 use casework_web::WebConfig;
-use clap::{Args, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, ValueEnum};
 
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -18,7 +20,9 @@ pub struct Config {
         long,
         env = "CASEWORK_DATABASE_URL",
         default_value = "sqlite:casework.db",
-        global = true
+        global = true,
+        // `--help` would print the variable's value, password and all.
+        hide_env_values = true
     )]
     pub database_url: String,
     /// The folder of service definition files (`*.toml`).
@@ -34,12 +38,18 @@ pub struct Config {
     #[arg(long, env = "CASEWORK_CLOSURE_DAYS_FILE", global = true)]
     pub closure_days_file: Option<PathBuf>,
     /// The elements switched on: any of api, worktray, plan, messaging, intake, open311, or all.
-    #[arg(long, env = "CASEWORK_FEATURES", default_value = "all", global = true)]
-    pub features: String,
+    #[arg(
+        long,
+        env = "CASEWORK_FEATURES",
+        default_value = "all",
+        global = true,
+        value_parser = |s: &str| s.parse::<Features>()
+    )]
+    pub features: Features,
     /// The address people reach Casework at, for the links it gives out (a new member of
     /// staff's link to set their password, a resident's link to their plan). `serve` defaults
     /// to the address it listens on; other commands to `http://127.0.0.1:8080`.
-    #[arg(long, env = "CASEWORK_BASE_URL", global = true)]
+    #[arg(long, env = "CASEWORK_BASE_URL", global = true, value_parser = base_url)]
     pub base_url: Option<String>,
     /// `text` for people, `json` for a log collector.
     #[arg(
@@ -49,6 +59,21 @@ pub struct Config {
         global = true
     )]
     pub log_format: LogFormat,
+    /// The file `database_url` was read from, when it came from `CASEWORK_DATABASE_URL_FILE`.
+    #[arg(skip)]
+    pub database_url_file: Option<PathBuf>,
+}
+
+/// An `http` or `https` address, without a path's trailing `/`.
+fn base_url(value: &str) -> Result<String, String> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("it must start with http:// or https://")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("it has no host".into());
+    }
+    Ok(value.trim_end_matches('/').to_owned())
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -57,11 +82,23 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where `serve` listens.
+/// Where `serve` listens, and whether it runs the worker too.
 #[derive(Debug, Clone, Args)]
-pub struct Listen {
+pub struct Serving {
     #[arg(long, env = "CASEWORK_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Run no worker in this process (run `casework worker` elsewhere).
+    #[arg(long, env = "CASEWORK_NO_WORKER")]
+    pub no_worker: bool,
+}
+
+/// Where `/metrics` is served.
+#[derive(Debug, Clone, Args)]
+pub struct Metrics {
+    /// Serve `/metrics` only on this address (such as `0.0.0.0:9090`), apart from the public
+    /// routes; without it `serve` answers `/metrics` beside them and `worker` serves none.
+    #[arg(long, env = "CASEWORK_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// How `serve` keeps staff signed in.
@@ -109,10 +146,21 @@ impl Config {
         })
     }
 
-    fn features(&self) -> anyhow::Result<Features> {
-        self.features
-            .parse()
-            .with_context(|| "CASEWORK_FEATURES is not right".to_owned())
+    /// Reads the secrets that were given as files. A secret given both ways is refused rather
+    /// than one of them being ignored.
+    pub fn read_secret_files(&mut self, matches: &ArgMatches) -> anyhow::Result<()> {
+        if let Some(path) = std::env::var_os("CASEWORK_DATABASE_URL_FILE") {
+            if matches.value_source("database_url") != Some(ValueSource::DefaultValue) {
+                bail!(
+                    "CASEWORK_DATABASE_URL_FILE and CASEWORK_DATABASE_URL (or --database-url) \
+                     are both set: set one"
+                );
+            }
+            let path = PathBuf::from(path);
+            self.database_url = read_secret(&path).context("CASEWORK_DATABASE_URL_FILE")?;
+            self.database_url_file = Some(path);
+        }
+        Ok(())
     }
 
     /// Loads the services and calendar, connects to the database and brings it up to date.
@@ -120,7 +168,7 @@ impl Config {
         let services = self.services()?;
         let calendar = load_calendar(self.closure_days_file.as_deref())
             .map_err(|e| anyhow!("CASEWORK_CLOSURE_DAYS_FILE: {e}"))?;
-        let features = self.features()?;
+        let features = self.features.clone();
         let store = casework_store::connect(&self.database_url)
             .await
             .with_context(|| "could not open the database at CASEWORK_DATABASE_URL".to_owned())?;
@@ -138,4 +186,15 @@ impl Config {
         }
         Ok(app)
     }
+}
+
+/// A secret from a file, without the line end that editors and `echo` add.
+fn read_secret(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read {}", path.display()))?;
+    let secret = text.trim_end_matches(['\n', '\r']);
+    if secret.is_empty() {
+        bail!("{} is empty", path.display());
+    }
+    Ok(secret.to_owned())
 }

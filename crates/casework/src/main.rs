@@ -4,6 +4,7 @@
 mod bench;
 mod config;
 mod serve;
+mod settings;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -12,10 +13,10 @@ use anyhow::{Context, bail};
 use casework_app::{App, Caller, NewStaffMember, StaffMember, load_services};
 use casework_domain::case::Actor;
 use casework_domain::service::Role;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, Listen, LogFormat, Sessions};
+use crate::config::{Config, LogFormat, Metrics, Serving, Sessions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,19 +36,32 @@ enum Command {
     /// Serve the web interface and API, with the worker running in the same process.
     Serve {
         #[command(flatten)]
-        listen: Listen,
+        serving: Serving,
         #[command(flatten)]
         sessions: Sessions,
+        #[command(flatten)]
+        metrics: Metrics,
         /// On an empty database, add demo cases; print an API key to try them with, and demo
         /// staff to sign in as.
         #[arg(long)]
         demo: bool,
-        /// Run no worker in this process (run `casework worker` elsewhere).
-        #[arg(long, env = "CASEWORK_NO_WORKER")]
-        no_worker: bool,
     },
     /// Run only the worker: SLA timers and other jobs.
-    Worker,
+    Worker {
+        #[command(flatten)]
+        metrics: Metrics,
+    },
+    /// Print every setting, its value (secrets masked) and whether it came from the
+    /// environment, a file, the command line or the default. Refuses wrong values as `serve`
+    /// does.
+    Config {
+        #[command(flatten)]
+        serving: Serving,
+        #[command(flatten)]
+        sessions: Sessions,
+        #[command(flatten)]
+        metrics: Metrics,
+    },
     /// Bring the database schema up to date, then exit.
     Migrate,
     /// Check service definition files; print each problem as `file:line: message`.
@@ -219,9 +233,12 @@ async fn print_link(app: &App, config: &Config, member: &StaffMember) -> anyhow:
     Ok(())
 }
 
+/// The log levels without `RUST_LOG`.
+pub(crate) const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tower_http=info";
+
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+        .unwrap_or_else(|_| DEFAULT_LOG_FILTER.into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -233,9 +250,24 @@ fn init_logging(format: LogFormat) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let root = Cli::command();
+    let matches = match root.clone().try_get_matches() {
+        Ok(matches) => matches,
+        Err(error) => match settings::explain(&error, &root) {
+            Some(message) => {
+                eprintln!("casework: {message}");
+                return ExitCode::from(2);
+            }
+            None => error.exit(),
+        },
+    };
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    if let Err(error) = cli.config.read_secret_files(&matches) {
+        eprintln!("casework: {error:#}");
+        return ExitCode::FAILURE;
+    }
     init_logging(cli.config.log_format);
-    match run(cli).await {
+    match run(cli, &root, &matches).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("casework: {error:#}");
@@ -244,16 +276,26 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(
+    cli: Cli,
+    root: &clap::Command,
+    matches: &clap::ArgMatches,
+) -> anyhow::Result<ExitCode> {
     let config = cli.config;
     match cli.command {
         Command::Serve {
-            listen,
+            serving,
             sessions,
+            metrics,
             demo,
-            no_worker,
-        } => serve::serve(&config, listen.listen, &sessions, demo, !no_worker).await?,
-        Command::Worker => serve::worker(&config).await?,
+        } => serve::serve(&config, &serving, &sessions, &metrics, demo).await?,
+        Command::Worker { metrics } => serve::worker(&config, &metrics).await?,
+        Command::Config { .. } => {
+            let (name, sub_matches) = matches
+                .subcommand()
+                .context("the config subcommand's settings")?;
+            print!("{}", settings::describe(root, name, sub_matches, &config));
+        }
         Command::Migrate => {
             config.app().await?;
             println!("The database is up to date.");

@@ -7,18 +7,19 @@ use casework_app::{App, Feature, Senders};
 use casework_domain::service::Role;
 use casework_worker::{Worker, WorkerConfig};
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
-use crate::config::{Config, Sessions};
+use crate::config::{Config, Metrics, Serving, Sessions};
 
 /// How many demo cases `serve --demo` adds to an empty database.
 const DEMO_CASES: u64 = 300;
 
 pub async fn serve(
     config: &Config,
-    listen: SocketAddr,
+    serving: &Serving,
     sessions: &Sessions,
+    metrics: &Metrics,
     demo: bool,
-    with_worker: bool,
 ) -> anyhow::Result<()> {
     let app = config.app().await?;
     // The demo sends nothing: what it would send is in the dev outbox.
@@ -27,6 +28,7 @@ pub async fn serve(
     } else {
         app
     };
+    let listen = serving.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("could not listen on {listen} (CASEWORK_LISTEN)"))?;
@@ -35,7 +37,9 @@ pub async fn serve(
         prepare_demo(&app, &url).await?;
     }
     let (stop, stopped) = watch::channel(false);
-    let worker = with_worker.then(|| tokio::spawn(run_worker(app.clone(), stopped.clone())));
+    let metrics_server = serve_metrics(&app, metrics, stopped.clone()).await?;
+    let worker =
+        (!serving.no_worker).then(|| tokio::spawn(run_worker(app.clone(), stopped.clone())));
     println!(
         "Casework is serving {} services at {url}",
         app.services().len()
@@ -44,6 +48,7 @@ pub async fn serve(
     let web = casework_web::WebConfig {
         base_url: config.base_url.clone().unwrap_or_else(|| url.clone()),
         dev_outbox: demo,
+        metrics: metrics.metrics_listen.is_none(),
         ..sessions.web_config()
     };
     let router = casework_web::router_with(app, &web);
@@ -57,16 +62,50 @@ pub async fn serve(
     if let Some(worker) = worker {
         worker.await.context("the worker did not stop cleanly")?;
     }
+    if let Some(metrics_server) = metrics_server {
+        metrics_server
+            .await
+            .context("the metrics server did not stop cleanly")??;
+    }
     Ok(())
 }
 
-pub async fn worker(config: &Config) -> anyhow::Result<()> {
+pub async fn worker(config: &Config, metrics: &Metrics) -> anyhow::Result<()> {
     let app = config.app().await?;
     let (stop, stopped) = watch::channel(false);
+    let metrics_server = serve_metrics(&app, metrics, stopped.clone()).await?;
     let worker = tokio::spawn(run_worker(app, stopped));
     shutdown_signal(stop).await;
     worker.await.context("the worker did not stop cleanly")?;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server
+            .await
+            .context("the metrics server did not stop cleanly")??;
+    }
     Ok(())
+}
+
+/// Serves `/metrics` on `CASEWORK_METRICS_LISTEN`, if set, until told to stop.
+async fn serve_metrics(
+    app: &App,
+    metrics: &Metrics,
+    mut stopped: watch::Receiver<bool>,
+) -> anyhow::Result<Option<JoinHandle<std::io::Result<()>>>> {
+    let Some(address) = metrics.metrics_listen else {
+        return Ok(None);
+    };
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("could not listen on {address} (CASEWORK_METRICS_LISTEN)"))?;
+    println!("Metrics at http://{}/metrics", listener.local_addr()?);
+    let router = casework_web::metrics_router(app.clone());
+    Ok(Some(tokio::spawn(
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            })
+            .into_future(),
+    )))
 }
 
 async fn run_worker(app: App, mut stopped: watch::Receiver<bool>) {

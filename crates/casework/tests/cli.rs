@@ -89,17 +89,124 @@ fn serve_refuses_an_invalid_definition() {
 #[test]
 fn a_wrong_setting_names_its_variable() {
     let database = TestDatabase::sqlite();
-    let output = casework(&database)
-        .arg("migrate")
-        .env("CASEWORK_FEATURES", "api,telepathy")
+    for (variable, value) in [
+        ("CASEWORK_FEATURES", "api,telepathy"),
+        ("CASEWORK_LISTEN", "nonsense"),
+        ("CASEWORK_BASE_URL", "casework.example.gov.uk"),
+        ("CASEWORK_LOG_FORMAT", "xml"),
+        ("CASEWORK_SESSION_IDLE_MINUTES", "0"),
+        ("CASEWORK_METRICS_LISTEN", "everywhere"),
+        ("CASEWORK_CLIENT_IP_HEADER", "X Forwarded"),
+    ] {
+        for command in ["serve", "config"] {
+            let output = casework(&database)
+                .arg(command)
+                .env(variable, value)
+                .output()
+                .unwrap();
+            assert!(!output.status.success(), "{variable}={value} {command}");
+            assert!(
+                text(&output).contains(variable),
+                "{variable}={value} {command}: {}",
+                text(&output)
+            );
+        }
+    }
+}
+
+#[test]
+fn config_prints_every_setting_with_its_source_and_masks_secrets() {
+    let output = Command::new(env!("CARGO_BIN_EXE_casework"))
+        .arg("config")
+        .env(
+            "CASEWORK_DATABASE_URL",
+            "postgres://casework:hunter2@db/casework",
+        )
+        .env("CASEWORK_LISTEN", "0.0.0.0:9000")
+        .env_remove("CASEWORK_SESSION_IDLE_MINUTES")
         .output()
         .unwrap();
-    assert!(!output.status.success());
-    assert!(
-        text(&output).contains("CASEWORK_FEATURES"),
-        "{}",
-        text(&output)
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(!printed.contains("hunter2"), "{printed}");
+    let help = Command::new(env!("CARGO_BIN_EXE_casework"))
+        .args(["serve", "--help"])
+        .env(
+            "CASEWORK_DATABASE_URL",
+            "postgres://casework:hunter2@db/casework",
+        )
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    assert!(!text(&help).contains("hunter2"), "{}", text(&help));
+    let line = |variable: &str| {
+        printed
+            .lines()
+            .find(|line| line.starts_with(&format!("{variable} ")))
+            .unwrap_or_else(|| panic!("no {variable} in:\n{printed}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        line("CASEWORK_DATABASE_URL"),
+        "CASEWORK_DATABASE_URL postgres://casework:********@db/casework (environment)"
     );
+    assert_eq!(
+        line("CASEWORK_LISTEN"),
+        "CASEWORK_LISTEN 0.0.0.0:9000 (environment)"
+    );
+    assert_eq!(
+        line("CASEWORK_SESSION_IDLE_MINUTES"),
+        "CASEWORK_SESSION_IDLE_MINUTES 480 (default)"
+    );
+    for variable in [
+        "CASEWORK_SERVICES_DIR",
+        "CASEWORK_CLOSURE_DAYS_FILE",
+        "CASEWORK_FEATURES",
+        "CASEWORK_BASE_URL",
+        "CASEWORK_LOG_FORMAT",
+        "CASEWORK_NO_WORKER",
+        "CASEWORK_SECURE_COOKIES",
+        "CASEWORK_CLIENT_IP_HEADER",
+        "CASEWORK_METRICS_LISTEN",
+    ] {
+        line(variable);
+    }
+}
+
+#[test]
+fn the_database_url_can_come_from_a_file() {
+    let database = TestDatabase::sqlite();
+    let dir = std::env::temp_dir().join(format!("casework-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("database-url");
+    std::fs::write(&file, format!("{}\n", database.url)).unwrap();
+    let from_file = |args: &[&str]| {
+        casework(&database)
+            .args(args)
+            .env_remove("CASEWORK_DATABASE_URL")
+            .env("CASEWORK_DATABASE_URL_FILE", &file)
+            .output()
+            .unwrap()
+    };
+    let migrated = from_file(&["migrate"]);
+    let shown = from_file(&["config"]);
+    // Both ways at once is a mistake to point out, not to settle silently.
+    let both = casework(&database)
+        .arg("migrate")
+        .env("CASEWORK_DATABASE_URL_FILE", &file)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(migrated.status.success(), "{}", text(&migrated));
+    assert!(
+        text(&shown).contains("(file in CASEWORK_DATABASE_URL_FILE"),
+        "{}",
+        text(&shown)
+    );
+    assert!(!both.status.success());
+    assert!(text(&both).contains("both set"), "{}", text(&both));
 }
 
 #[test]
@@ -284,4 +391,72 @@ fn user_add_prints_a_one_time_link_and_deactivate_stops_sign_in() {
         .unwrap();
     assert!(!output.status.success());
     assert!(text(&output).contains("deactivated"), "{}", text(&output));
+}
+
+#[tokio::test]
+async fn metrics_listen_serves_metrics_apart_with_the_worker_s_runs() {
+    let database = TestDatabase::sqlite();
+    let mut server = Server(
+        casework(&database)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("CASEWORK_METRICS_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = BufReader::new(server.0.stdout.take().unwrap());
+    let (mut metrics, mut url) = (None, None);
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(at) = line.strip_prefix("Metrics at ") {
+            metrics = Some(at.to_owned());
+        }
+        if let Some(at) = line.strip_prefix("Casework is serving 4 services at ") {
+            url = Some(at.to_owned());
+            break;
+        }
+    }
+    let (metrics, url) = (
+        metrics.expect("the metrics address"),
+        url.expect("the address"),
+    );
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let public = client.get(format!("{url}/metrics")).send().await.unwrap();
+    assert_eq!(public.status(), 404);
+    assert_eq!(
+        client
+            .get(format!("{url}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // The worker sweeps for SLA breaches as soon as it starts.
+    let mut scraped = String::new();
+    for _ in 0..50 {
+        scraped = client
+            .get(&metrics)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if scraped.contains(r#"casework_job_runs_total{kind="sla_sweep",outcome="later"}"#) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for series in [
+        r#"casework_job_runs_total{kind="sla_sweep",outcome="later"}"#,
+        r#"http_requests_total{method="GET",route="/readyz",status="200"} 1"#,
+        "casework_jobs_pending ",
+        "casework_sla_breaches_total 0",
+    ] {
+        assert!(scraped.contains(series), "no {series} in:\n{scraped}");
+    }
 }

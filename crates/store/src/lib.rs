@@ -93,6 +93,27 @@ pub struct ApiKey {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+/// How the database's schema compares with the migrations this build carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaStatus {
+    /// Migrations of this build that the database has not applied.
+    pub pending: Vec<i64>,
+    /// Applied migrations whose text differs from this build's.
+    pub changed: Vec<i64>,
+    /// A migration that started and failed, leaving the schema half changed.
+    pub failed: Option<i64>,
+    /// Applied migrations this build does not know: a newer release has migrated the database.
+    /// A schema change must keep working for the release before it, so this alone is current.
+    pub newer: Vec<i64>,
+}
+
+impl SchemaStatus {
+    /// Every migration of this build is applied as this build has it.
+    pub fn is_current(&self) -> bool {
+        self.pending.is_empty() && self.changed.is_empty() && self.failed.is_none()
+    }
+}
+
 /// Ties a create request to the case it made, so that a retried request finds that case
 /// instead of making a second one.
 #[derive(Debug, Clone, PartialEq)]
@@ -278,6 +299,8 @@ pub trait Store: PlanStore + MessageStore + Send + Sync + 'static {
     async fn migrate(&self) -> Result<()>;
     /// Answers whether the database can be reached now.
     async fn ping(&self) -> Result<()>;
+    /// Compares the migrations applied to the database with this build's, changing nothing.
+    async fn schema_status(&self) -> Result<SchemaStatus>;
 
     /// Stores a new case with its first events and jobs, in one transaction, and gives it
     /// its reference.

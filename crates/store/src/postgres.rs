@@ -39,6 +39,9 @@ impl Backend for PgStore {
     // instead of waiting for them, so no job is claimed twice and none waits behind another.
     const CLAIM_JOBS: &'static str = claim_jobs_sql!("FOR UPDATE SKIP LOCKED");
 
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
+    const TABLE_EXISTS: &'static str = "SELECT to_regclass($1) IS NOT NULL";
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }

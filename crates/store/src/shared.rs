@@ -9,6 +9,7 @@
 use std::future::Future;
 
 use casework_domain::case::{Case, EventKind, NewCase};
+use sqlx::migrate::{AppliedMigration, Migrator};
 use sqlx::{Pool, QueryBuilder, Transaction};
 use time::OffsetDateTime;
 
@@ -30,8 +31,40 @@ pub(crate) trait Backend {
     /// Adds a condition: the contact's name, email or phone, or the description, contains `text`
     /// in any case.
     fn push_text_match(sql: &mut QueryBuilder<Self::Db>, text: &str);
+    /// The migrations embedded in this build.
+    const MIGRATOR: &'static Migrator;
+    /// Answers (`$1`: a table's name) whether the table exists, as one boolean-ish value.
+    const TABLE_EXISTS: &'static str;
     /// Runs the embedded migrations, safely when several processes do it at once.
     fn run_migrations(&self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// Compares `applied` (with the one that `failed`, if any) with the migrations `migrator` holds.
+pub(crate) fn schema_status(
+    migrator: &Migrator,
+    applied: &[AppliedMigration],
+    failed: Option<i64>,
+) -> crate::SchemaStatus {
+    let mut status = crate::SchemaStatus {
+        failed,
+        ..Default::default()
+    };
+    for migration in migrator.iter() {
+        if migration.migration_type.is_down_migration() {
+            continue;
+        }
+        match applied.iter().find(|a| a.version == migration.version) {
+            Some(a) if a.checksum != migration.checksum => status.changed.push(migration.version),
+            Some(_) => {}
+            None => status.pending.push(migration.version),
+        }
+    }
+    status.newer = applied
+        .iter()
+        .map(|a| a.version)
+        .filter(|version| !migrator.version_exists(*version))
+        .collect();
+    status
 }
 
 /// Claims up to `$4` jobs due at `$3` for worker `$1` until `$2`. `$lock` is what keeps two
@@ -168,6 +201,24 @@ macro_rules! impl_store {
                 async fn ping(&self) -> Result<()> {
                     sqlx::query("SELECT 1").execute(self.reader()).await?;
                     Ok(())
+                }
+
+                async fn schema_status(&self) -> Result<crate::SchemaStatus> {
+                    use sqlx::migrate::Migrate;
+                    let migrator = <$store as Backend>::MIGRATOR;
+                    let mut conn = self.reader().acquire().await?;
+                    // Before the first migration there is no table to read, and a probe must not
+                    // create it.
+                    let exists: bool = sqlx::query_scalar(<$store as Backend>::TABLE_EXISTS)
+                        .bind(migrator.table_name.as_ref())
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    if !exists {
+                        return Ok($crate::shared::schema_status(migrator, &[], None));
+                    }
+                    let failed = conn.dirty_version(&migrator.table_name).await?;
+                    let applied = conn.list_applied_migrations(&migrator.table_name).await?;
+                    Ok($crate::shared::schema_status(migrator, &applied, failed))
                 }
 
                 async fn insert_case(

@@ -82,6 +82,10 @@ impl Backend for SqliteStore {
     // The single writer claims: there are no concurrent claimers to lock out.
     const CLAIM_JOBS: &'static str = claim_jobs_sql!("");
 
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
+    const TABLE_EXISTS: &'static str =
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $1)";
+
     fn reader(&self) -> &SqlitePool {
         &self.reader
     }

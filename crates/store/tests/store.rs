@@ -12,14 +12,15 @@ use casework_domain::plan::Plan;
 use casework_domain::service::Role;
 use casework_store::testing::TestDatabase;
 use casework_store::{
-    Assignee, CaseFilter, CaseQuery, CaseSort, IdempotencyClaim, NewJob, PriorityRank, Store,
-    StoreError, backend_tests,
+    Assignee, CaseFilter, CaseQuery, CaseSort, IdempotencyClaim, NewJob, PriorityRank,
+    SchemaStatus, Store, StoreError, backend_tests,
 };
 use serde_json::json;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 backend_tests!(
+    schema_status_compares_applied_migrations_with_the_build,
     round_trips_every_field,
     numbers_increase_and_are_never_reused,
     idempotency_keys_replay_the_first_case,
@@ -112,6 +113,78 @@ fn stored(case: &NewCase, reference: Reference) -> Case {
         closed_at: case.closed_at.map(micros),
         version: 1,
     }
+}
+
+/// Runs `sql` with `bind` on `db` directly, to put the migrations table in states that only
+/// other releases or failures leave behind.
+async fn tamper(db: &TestDatabase, sql: &'static str, bind: i64) {
+    use sqlx::Connection;
+    if db.backend() == "sqlite" {
+        let mut conn = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::query(sql)
+            .bind(bind)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    } else {
+        let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::query(sql)
+            .bind(bind)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+async fn schema_status_compares_applied_migrations_with_the_build(db: &TestDatabase) {
+    let store = casework_store::connect(&db.url).await.unwrap();
+    let fresh = store.schema_status().await.unwrap();
+    assert!(!fresh.is_current(), "{fresh:?}");
+    assert!(fresh.pending.len() >= 3, "{fresh:?}");
+    let (first, last) = (fresh.pending[0], *fresh.pending.last().unwrap());
+
+    store.migrate().await.unwrap();
+    assert_eq!(
+        store.schema_status().await.unwrap(),
+        SchemaStatus::default()
+    );
+
+    let later = 99_991_231_000_000;
+    tamper(
+        db,
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         SELECT $1, 'a later release', TRUE, checksum, 0 FROM _sqlx_migrations LIMIT 1",
+        later,
+    )
+    .await;
+    let status = store.schema_status().await.unwrap();
+    assert!(status.is_current(), "{status:?}");
+    assert_eq!(status.newer, vec![later]);
+
+    tamper(
+        db,
+        "UPDATE _sqlx_migrations SET success = FALSE WHERE version = $1",
+        later,
+    )
+    .await;
+    let status = store.schema_status().await.unwrap();
+    assert_eq!(status.failed, Some(later));
+    assert!(!status.is_current());
+
+    tamper(db, "DELETE FROM _sqlx_migrations WHERE version = $1", later).await;
+    tamper(
+        db,
+        "UPDATE _sqlx_migrations SET checksum = substr(checksum, 2) WHERE version = $1",
+        first,
+    )
+    .await;
+    let status = store.schema_status().await.unwrap();
+    assert_eq!(status.changed, vec![first]);
+    assert!(!status.is_current());
+
+    tamper(db, "DELETE FROM _sqlx_migrations WHERE version = $1", last).await;
+    let status = store.schema_status().await.unwrap();
+    assert_eq!(status.pending, vec![last]);
 }
 
 async fn insert(store: &Arc<dyn Store>, case: &NewCase) -> Case {

@@ -45,8 +45,18 @@ pub struct StaffBackend {
 }
 
 /// A member of staff as axum-login holds them in a session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StaffUser(pub StaffMember);
+
+// axum-login logs the user it finds (at debug), so the name and email address stay out.
+impl std::fmt::Debug for StaffUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffUser")
+            .field("id", &self.0.id)
+            .field("role", &self.0.role)
+            .finish_non_exhaustive()
+    }
+}
 
 impl AuthUser for StaffUser {
     type Id = i64;

@@ -11,6 +11,7 @@ pub mod auth;
 mod error;
 mod i18n;
 mod markdown;
+mod ops;
 mod pages;
 mod sessions;
 mod sign_in;
@@ -19,20 +20,21 @@ pub mod testing;
 
 use std::time::Duration;
 
-use axum::extract::State;
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use axum::{Extension, Router};
+use axum::{Extension, Router, middleware};
 use casework_app::{App, Feature};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use api::openapi;
 pub use error::ApiError;
+pub use ops::prometheus;
 
 /// How the web layer is set up, beyond the app itself.
 #[derive(Debug, Clone)]
@@ -49,9 +51,12 @@ pub struct WebConfig {
     /// The address staff and residents reach Casework at (`CASEWORK_BASE_URL`), for the links
     /// handed over: set-password links, and residents' links to their plan.
     pub base_url: String,
-    /// Serve `/dev/outbox` (to signed-in staff), the messages the dev sender took: on with `serve --demo`,
-    /// never in production.
+    /// Serve `/dev/outbox` (to signed-in staff), the messages the dev sender took: on with
+    /// `serve --demo`, never in production.
     pub dev_outbox: bool,
+    /// Serve `/metrics` beside the other routes; off when [`metrics_router`] serves it on an
+    /// address of its own.
+    pub metrics: bool,
 }
 
 impl Default for WebConfig {
@@ -64,6 +69,7 @@ impl Default for WebConfig {
             client_ip_header: None,
             base_url: "http://127.0.0.1:8080".to_owned(),
             dev_outbox: false,
+            metrics: true,
         }
     }
 }
@@ -81,9 +87,13 @@ pub fn router(app: App) -> Router {
 /// Every route Casework serves, for the elements switched on.
 pub fn router_with(app: App, config: &WebConfig) -> Router {
     let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
         .merge(assets::router());
+    if config.metrics {
+        ops::prometheus();
+        router = router.route("/metrics", get(ops::metrics));
+    }
     if app.features().is_on(Feature::Api) {
         router = router.merge(api::router(app.features()));
     }
@@ -93,7 +103,7 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     if app.features().is_on(Feature::Plan) {
         router = router.merge(pages::resident::router(config));
     }
-    router
+    let router = router
         .with_state(app)
         .layer(Extension(BaseUrl(
             config.base_url.trim_end_matches('/').to_owned(),
@@ -103,8 +113,36 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::custom(error::panic_response))
+        .layer(middleware::from_fn(ops::record_metrics));
+    observed(router)
+}
+
+/// Only `/metrics`, for an address of its own (`CASEWORK_METRICS_LISTEN`) that the public
+/// load balancer does not reach.
+pub fn metrics_router(app: App) -> Router {
+    ops::prometheus();
+    observed(
+        Router::new()
+            .route("/metrics", get(ops::metrics))
+            .with_state(app),
+    )
+}
+
+/// The outermost layers: a span with the request's id around everything the request logs,
+/// and the id itself (the client's, if sane, or a new one), which the response echoes. The
+/// last layer added runs first.
+fn observed(router: Router) -> Router {
+    router
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(ops::request_span)
+                .on_request(())
+                .on_response(ops::log_response),
+        )
+        .layer(PropagateRequestIdLayer::new(ops::REQUEST_ID))
+        .layer(SetRequestIdLayer::new(ops::REQUEST_ID, ops::NewRequestId))
+        .layer(middleware::from_fn(ops::drop_odd_request_id))
 }
 
 /// The staff pages: inside the session layer, which finds the signed-in member of staff, and a
@@ -137,22 +175,3 @@ fn staff(app: &App, config: &WebConfig) -> Router<App> {
 /// links to hand over.
 #[derive(Debug, Clone)]
 pub(crate) struct BaseUrl(pub String);
-
-/// The process is up.
-async fn healthz() -> &'static str {
-    "ok"
-}
-
-/// The process can serve: its database answers.
-async fn readyz(State(app): State<App>) -> (StatusCode, &'static str) {
-    match app.store().ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(error) => {
-            tracing::warn!(%error, "not ready: the database does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the database does not answer",
-            )
-        }
-    }
-}

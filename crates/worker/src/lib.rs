@@ -75,6 +75,14 @@ impl Worker {
         let store = self.app.store();
         let outcome = self.app.run_job(job).await;
         let now = self.app.now();
+        let name = match &outcome {
+            JobOutcome::Done => "done",
+            JobOutcome::Later(_) => "later",
+            JobOutcome::Retry(_) if job.attempts < self.config.max_attempts => "retry",
+            JobOutcome::Retry(_) | JobOutcome::Failed(_) => "failed",
+        };
+        metrics::counter!("casework_job_runs_total", "kind" => job.kind.clone(), "outcome" => name)
+            .increment(1);
         match outcome {
             JobOutcome::Done => store.complete_job(job.id).await?,
             JobOutcome::Later(at) => store.reschedule_job(job.id, at).await?,
