@@ -2,6 +2,7 @@
 //! message (into the outbox: the message, its event and the job that sends it, in one
 //! transaction), read a case's conversation, and take in delivery receipts.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use casework_channels::dev::DevSender;
@@ -99,11 +100,23 @@ impl App {
     pub async fn dev_outbox(&self, caller: &Caller) -> Result<Vec<Message>, AppError> {
         const SHOWN: u32 = 100;
         let mut shown = Vec::new();
+        // Each case is looked up once, however many messages it has here.
+        let mut visible: BTreeMap<Reference, bool> = BTreeMap::new();
         for message in self.store.messages_sent_by(DevSender.name(), SHOWN).await? {
-            match self.case(caller, message.case).await {
-                Ok(_) => shown.push(message),
-                Err(AppError::CaseNotFound(_)) => {}
-                Err(other) => return Err(other),
+            let may_see = match visible.get(&message.case) {
+                Some(known) => *known,
+                None => {
+                    let may_see = match self.case(caller, message.case).await {
+                        Ok(_) => true,
+                        Err(AppError::CaseNotFound(_)) => false,
+                        Err(other) => return Err(other),
+                    };
+                    visible.insert(message.case, may_see);
+                    may_see
+                }
+            };
+            if may_see {
+                shown.push(message);
             }
         }
         Ok(shown)

@@ -28,6 +28,8 @@ const VIEW_EVENT_EVERY: Duration = Duration::hours(1);
 /// depend on the rest of the plan, so it is tried again on the new version this many times.
 const TICK_RETRIES: usize = 3;
 const TOKEN_BYTES: usize = 32;
+/// A token's length in unpadded base64url.
+const TOKEN_CHARS: usize = (TOKEN_BYTES * 4).div_ceil(3);
 /// Links that do not work, tried from one address within [`SIGN_IN_WINDOW`], before that
 /// address is refused for a while: a person mistyping a link gets there rarely; a program
 /// guessing tokens soon does.
@@ -358,7 +360,7 @@ impl App {
 
     async fn working_link(&self, token: &str) -> Result<AccessLink, AppError> {
         // Anything that cannot be a token is not looked up.
-        if token.len() != 43 || URL_SAFE_NO_PAD.decode(token).is_err() {
+        if token.len() != TOKEN_CHARS || URL_SAFE_NO_PAD.decode(token).is_err() {
             return Err(AppError::Link(LinkProblem::Unknown));
         }
         let link = self

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::format::{self, Tag};
-use super::{Chrome, ErrorItem, PageError, messages, plan_editor};
+use super::{Chrome, ErrorItem, PageError, messages, plan_editor, reference};
 use crate::auth::SignedIn;
 
 /// A posted form's fields as sent, in order; a name may repeat (checkboxes).
@@ -125,38 +125,19 @@ impl Posted {
             }
         }
         for (code, [day, month, year]) in dates {
-            answers.insert(code.to_owned(), Value::String(iso_date(day, month, year)));
+            answers.insert(
+                code.to_owned(),
+                Value::String(format::date_input(day, month, year)),
+            );
         }
         answers
     }
-}
-
-/// A date typed into the three boxes of a GOV.UK date input, as `YYYY-MM-DD` for the app to
-/// check. Anything that is not three numbers is passed on as typed, for the app to refuse.
-fn iso_date(day: &str, month: &str, year: &str) -> String {
-    let parts = [day.trim(), month.trim(), year.trim()];
-    if parts.iter().all(|p| p.is_empty()) {
-        return String::new();
-    }
-    if parts
-        .iter()
-        .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        let [day, month, year] = parts;
-        return format!("{year:0>4}-{month:0>2}-{day:0>2}");
-    }
-    parts.join("/")
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ShowParams {
     /// Set by the redirect after a change: what was done, for the success banner.
     done: Option<String>,
-}
-
-fn reference(raw: &str) -> Result<Reference, PageError> {
-    raw.parse()
-        .map_err(|_| PageError::NotFound(format!("There is no case {raw}.")))
 }
 
 pub(crate) async fn show(
@@ -1117,9 +1098,9 @@ mod tests {
 
     #[test]
     fn a_date_that_is_not_three_numbers_is_passed_on_for_the_app_to_refuse() {
-        assert_eq!(iso_date("31", "2", "2027"), "2027-02-31");
-        assert_eq!(iso_date("7", "Dec", "2026"), "7/Dec/2026");
-        assert_eq!(iso_date("", "12", "2026"), "/12/2026");
+        assert_eq!(format::date_input("31", "2", "2027"), "2027-02-31");
+        assert_eq!(format::date_input("7", "Dec", "2026"), "7/Dec/2026");
+        assert_eq!(format::date_input("", "12", "2026"), "/12/2026");
     }
 
     #[test]

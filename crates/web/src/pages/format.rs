@@ -222,6 +222,23 @@ fn choice(field: &Field, code: &str) -> String {
         .map_or_else(|| code.to_owned(), |c| c.label.clone())
 }
 
+/// A date typed into the three boxes of a GOV.UK date input, as `YYYY-MM-DD` for the app to
+/// check. Anything that is not three numbers is passed on as typed, for the app to refuse.
+pub(crate) fn date_input(day: &str, month: &str, year: &str) -> String {
+    let parts = [day.trim(), month.trim(), year.trim()];
+    if parts.iter().all(|p| p.is_empty()) {
+        return String::new();
+    }
+    if parts
+        .iter()
+        .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        let [day, month, year] = parts;
+        return format!("{year:0>4}-{month:0>2}-{day:0>2}");
+    }
+    parts.join("/")
+}
+
 /// A stored `YYYY-MM-DD` date.
 pub(crate) fn iso_date(text: &str) -> Option<Date> {
     Date::parse(

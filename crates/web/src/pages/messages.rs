@@ -18,7 +18,7 @@ use casework_app::{App, AppError, Directory, StaffMember};
 use casework_channels::sms;
 use serde::Deserialize;
 
-use super::{Chrome, ErrorItem, PageError, format};
+use super::{Chrome, ErrorItem, PageError, format, reference};
 use crate::auth::SignedIn;
 
 fn by(channel: MessageChannel) -> &'static str {
@@ -240,11 +240,6 @@ async fn page(
         summary: errors,
         field_errors,
     })
-}
-
-fn reference(raw: &str) -> Result<Reference, PageError> {
-    raw.parse()
-        .map_err(|_| PageError::NotFound(format!("There is no case {raw}.")))
 }
 
 pub(crate) async fn show(

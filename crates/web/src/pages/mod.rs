@@ -21,6 +21,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::map_response;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use casework_app::domain::case::Reference;
 use casework_app::domain::service::Role;
 use casework_app::{App, AppError, StaffMember};
 
@@ -109,6 +110,12 @@ pub(crate) enum Nav {
 
 pub(crate) fn is_admin(member: Option<&StaffMember>) -> bool {
     member.is_some_and(|m| m.role == Role::Admin)
+}
+
+/// The case a page's path names; a path that names none is a page not found.
+pub(crate) fn reference(raw: &str) -> Result<Reference, PageError> {
+    raw.parse()
+        .map_err(|_| PageError::NotFound(format!("There is no case {raw}.")))
 }
 
 /// One entry in a GOV.UK error summary, linking to the field it is about where there is one.

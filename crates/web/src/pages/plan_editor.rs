@@ -23,7 +23,7 @@ use casework_app::{App, AppError, Directory, StaffMember};
 use serde::Deserialize;
 
 use super::format;
-use super::{Chrome, ErrorItem, PageError};
+use super::{Chrome, ErrorItem, PageError, reference};
 use crate::BaseUrl;
 use crate::auth::{AuthSession, SignedIn};
 use crate::markdown::{SafeHtml, render};
@@ -62,11 +62,6 @@ pub(crate) fn router() -> Router<App> {
             "/staff/cases/{reference}/plan/links/{id}/revoke",
             post(revoke_link),
         )
-}
-
-fn reference(raw: &str) -> Result<Reference, PageError> {
-    raw.parse()
-        .map_err(|_| PageError::NotFound(format!("There is no case {raw}.")))
 }
 
 fn action_id(raw: &str) -> Result<ActionId, PageError> {
@@ -138,19 +133,11 @@ impl ActionForm {
                 None
             }
         };
-        let parts = [&self.due_day, &self.due_month, &self.due_year].map(|p| p.trim());
-        let due_on = if parts.iter().all(|p| p.is_empty()) {
+        let typed = format::date_input(&self.due_day, &self.due_month, &self.due_year);
+        let due_on = if typed.is_empty() {
             None
         } else {
-            let date = match parts.map(str::parse::<u16>) {
-                [Ok(day), Ok(month), Ok(year)] => u8::try_from(month)
-                    .ok()
-                    .and_then(|m| time::Month::try_from(m).ok())
-                    .zip(u8::try_from(day).ok())
-                    .and_then(|(m, d)| time::Date::from_calendar_date(i32::from(year), m, d).ok())
-                    .filter(|_| year >= 1000),
-                _ => None,
-            };
+            let date = format::iso_date(&typed);
             if date.is_none() {
                 errors.push(FieldError::new(
                     "due_on",
