@@ -47,6 +47,9 @@ pub enum AppError {
     LeadRequired,
     #[error("only an admin may manage staff and teams")]
     AdminOnly,
+    /// Replies not yet filed on a case may come from anyone: only staff read them.
+    #[error("only council staff may see replies waiting to be filed")]
+    StaffOnly,
     #[error("hashing a password failed: {0}")]
     Hashing(String),
     #[error("the database is unavailable")]

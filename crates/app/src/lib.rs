@@ -17,6 +17,7 @@ mod health;
 mod jobs;
 mod messages;
 mod plans;
+mod replies;
 mod services;
 mod staff;
 
@@ -38,6 +39,7 @@ pub use health::Readiness;
 pub use jobs::JobOutcome;
 pub use messages::{Senders, TemplatePreview};
 pub use plans::{LinkProblem, ResidentPlan, SharedPlan};
+pub use replies::{Filed, MAX_PLAN_REPLY_CHARS, ReplyAddress};
 pub use services::{load_calendar, load_services};
 pub use staff::{
     MIN_PASSWORD_CHARS, NewStaffMember, SIGN_IN_WINDOW, SetPasswordLink, SignIn, StaffMember,
@@ -74,6 +76,8 @@ pub struct App {
     features: Features,
     clock: Clock,
     senders: Senders,
+    /// Where residents' email replies go, if the council takes them in.
+    reply_address: Option<ReplyAddress>,
 }
 
 impl App {
@@ -90,12 +94,20 @@ impl App {
             features,
             clock: system_clock(),
             senders: Senders::default(),
+            reply_address: None,
         }
     }
 
     /// The same app sending messages by `senders`.
     pub fn with_senders(mut self, senders: Senders) -> Self {
         self.senders = senders;
+        self
+    }
+
+    /// The same app giving each outbound email a reply address at `address`, by which a
+    /// resident's answer finds its case.
+    pub fn with_reply_address(mut self, address: ReplyAddress) -> Self {
+        self.reply_address = Some(address);
         self
     }
 

@@ -9,8 +9,9 @@ use casework_channels::dev::DevSender;
 use casework_channels::{OutChannel, Outgoing, SendError, Sender};
 use casework_domain::case::{EventKind, Reference};
 use casework_domain::message::{
-    self, Message, MessageChannel, MessageDraft, MessageId, MessageStatus,
+    self, Message, MessageChannel, MessageDraft, MessageError, MessageId, MessageStatus,
 };
+use casework_domain::service::answers::FieldError;
 use casework_store::{NewJob, StatusChange};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -75,6 +76,16 @@ impl App {
         let now = self.now();
         let id = MessageId::new(Uuid::now_v7());
         let (message, event) = message::compose(&case, id, draft, &caller.actor, now)?;
+        if message.channel == MessageChannel::Sms
+            && self.opted_out(message.to.as_deref()).await?.is_some()
+        {
+            return Err(MessageError::Invalid(vec![FieldError::new(
+                "channel",
+                "The resident texted STOP, so no texts can be sent to them: choose another way \
+                 to send",
+            )])
+            .into());
+        }
         let job = NewJob {
             kind: SEND_MESSAGE.into(),
             payload: serde_json::json!({ "message": message.id }),
@@ -208,13 +219,23 @@ impl App {
             };
             return self.fail_message(&message, reason, now).await;
         };
+        // The resident may have texted STOP after the message was written.
+        if channel == OutChannel::Sms && self.opted_out(Some(to)).await?.is_some() {
+            let reason = "The resident texted STOP, so texts to their number are not sent \
+                          until they text START.";
+            return self.fail_message(&message, reason, now).await;
+        }
+        let reply_to = match channel {
+            OutChannel::Email => self.reply_address_for(message.id).await?,
+            OutChannel::Sms => None,
+        };
         let outgoing = Outgoing {
             reference: message.id.to_string(),
             channel,
             to: to.clone(),
             subject: message.subject.clone(),
             body: message.body.clone(),
-            reply_to: None,
+            reply_to,
         };
         match sender.send(&outgoing).await {
             Ok(sent) => {

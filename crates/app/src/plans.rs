@@ -358,7 +358,7 @@ impl App {
             .await?)
     }
 
-    async fn working_link(&self, token: &str) -> Result<AccessLink, AppError> {
+    pub(crate) async fn working_link(&self, token: &str) -> Result<AccessLink, AppError> {
         // Anything that cannot be a token is not looked up.
         if token.len() != TOKEN_CHARS || URL_SAFE_NO_PAD.decode(token).is_err() {
             return Err(AppError::Link(LinkProblem::Unknown));

@@ -25,6 +25,15 @@ pub fn is_stop(text: &str) -> bool {
     )
 }
 
+/// Whether a received text asks to start texts again after a STOP: the whole message is
+/// START (or UNSTOP), as with [`is_stop`].
+pub fn is_start(text: &str) -> bool {
+    let message = text
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_uppercase();
+    matches!(message.as_str(), "START" | "UNSTOP")
+}
+
 /// Characters of the GSM 03.38 basic set, one septet each.
 const GSM_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
 ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";

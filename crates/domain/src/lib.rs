@@ -7,6 +7,7 @@
 
 pub mod calendar;
 pub mod case;
+pub mod inbound;
 pub mod message;
 pub mod plan;
 pub mod service;

@@ -150,6 +150,9 @@ pub struct Message {
     pub from: Option<String>,
     pub subject: Option<String>,
     pub body: String,
+    /// An inbound message's whole text (quoted history and signature included), when `body`
+    /// is a trimmed view of it.
+    pub original: Option<String>,
     /// The service's template it was written from, if any.
     pub template: Option<String>,
     pub author: Actor,
@@ -262,6 +265,7 @@ pub fn compose(
         from: None,
         subject,
         body,
+        original: None,
         template: draft.template,
         author: author.clone(),
         status: MessageStatus::Queued,

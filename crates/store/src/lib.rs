@@ -20,6 +20,7 @@ mod error;
 mod messages;
 mod plans;
 mod postgres;
+mod replies;
 mod rows;
 mod shared;
 mod sqlite;
@@ -30,6 +31,7 @@ pub use connect::connect;
 pub use messages::{MessageStore, StatusChange};
 pub use plans::{AccessLink, DueAction, NewAccessLink, PlanStore};
 pub use postgres::PgStore;
+pub use replies::ReplyStore;
 pub use sqlite::SqliteStore;
 
 /// One entry on a case's timeline.
@@ -153,6 +155,8 @@ pub struct CaseFilter {
     /// resident's name, email or phone, or the description.
     pub q: Option<String>,
     pub external: Option<(String, String)>,
+    /// Cases with replies from the resident that this member of staff has not read.
+    pub unread_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -294,7 +298,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything Casework keeps. One trait, two backends, one behaviour. Each area beyond cases,
 /// jobs and staff has its own trait in its own module, which `Store` includes.
 #[async_trait]
-pub trait Store: PlanStore + MessageStore + Send + Sync + 'static {
+pub trait Store: PlanStore + MessageStore + ReplyStore + Send + Sync + 'static {
     /// Brings the schema up to date. Safe to run from several processes at once.
     async fn migrate(&self) -> Result<()>;
     /// Answers whether the database can be reached now.

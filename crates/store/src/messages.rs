@@ -61,10 +61,50 @@ macro_rules! impl_message_store {
             use super::$store;
             use super::shared_impl::{insert_events, upsert_jobs};
             use $crate::db_time::DbTime;
-            use $crate::messages::{MessageStore, StatusChange, message_columns};
+            use $crate::messages::{
+                MessageStore, StatusChange, insert_message_sql, message_columns,
+            };
             use $crate::rows::MessageRow;
             use $crate::shared::Backend;
             use $crate::{NewJob, Result};
+
+            type Conn = <<$store as Backend>::Db as sqlx::Database>::Connection;
+
+            /// Inserts the message's row. With `skip_duplicate`, a message whose provider id
+            /// is already stored is left out, and the answer is `false`.
+            pub(super) async fn insert_message_row(
+                conn: &mut Conn,
+                message: &Message,
+                skip_duplicate: bool,
+            ) -> Result<bool> {
+                let sql = if skip_duplicate {
+                    concat!(insert_message_sql!(), " ON CONFLICT DO NOTHING")
+                } else {
+                    insert_message_sql!()
+                };
+                let inserted = sqlx::query(sql)
+                .bind(message.id.to_string())
+                .bind(message.case.number())
+                .bind(message.direction.as_str())
+                .bind(message.channel.as_str())
+                .bind(message.to.as_deref())
+                .bind(message.from.as_deref())
+                .bind(message.subject.as_deref())
+                .bind(message.body.as_str())
+                .bind(message.original.as_deref())
+                .bind(message.template.as_deref())
+                .bind(message.author.to_string())
+                .bind(message.status.as_str())
+                .bind(message.provider_id.as_deref())
+                .bind(message.sender.as_deref())
+                .bind(message.error.as_deref())
+                .bind(DbTime::from(message.created_at))
+                .bind(DbTime::from(message.status_at))
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                Ok(inserted == 1)
+            }
 
             #[async_trait]
             impl MessageStore for $store {
@@ -75,30 +115,7 @@ macro_rules! impl_message_store {
                     jobs: &[NewJob],
                 ) -> Result<()> {
                     let mut tx = self.begin_write().await?;
-                    sqlx::query(
-                        "INSERT INTO messages (id, case_number, direction, channel, to_address, \
-                         from_address, subject, body, template, author, status, provider_id, \
-                         sender, error, created_at, status_at) VALUES \
-                         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
-                    )
-                    .bind(message.id.to_string())
-                    .bind(message.case.number())
-                    .bind(message.direction.as_str())
-                    .bind(message.channel.as_str())
-                    .bind(message.to.as_deref())
-                    .bind(message.from.as_deref())
-                    .bind(message.subject.as_deref())
-                    .bind(message.body.as_str())
-                    .bind(message.template.as_deref())
-                    .bind(message.author.to_string())
-                    .bind(message.status.as_str())
-                    .bind(message.provider_id.as_deref())
-                    .bind(message.sender.as_deref())
-                    .bind(message.error.as_deref())
-                    .bind(DbTime::from(message.created_at))
-                    .bind(DbTime::from(message.status_at))
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_message_row(&mut tx, message, false).await?;
                     let at = DbTime::from(message.created_at);
                     insert_events(
                         &mut tx,
@@ -216,7 +233,18 @@ pub(crate) use impl_message_store;
 macro_rules! message_columns {
     () => {
         "id, case_number, direction, channel, to_address, from_address, subject, body, \
-         template, author, status, provider_id, sender, error, created_at, status_at"
+         original, template, author, status, provider_id, sender, error, created_at, status_at"
     };
 }
 pub(crate) use message_columns;
+
+/// The statement that inserts a message, every column bound in `messages`' order.
+macro_rules! insert_message_sql {
+    () => {
+        "INSERT INTO messages (id, case_number, direction, channel, to_address, from_address, \
+         subject, body, original, template, author, status, provider_id, sender, error, \
+         created_at, status_at) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+    };
+}
+pub(crate) use insert_message_sql;

@@ -3,6 +3,7 @@
 use casework_domain::case::{
     Actor, Case, Contact, EventKind, ExternalReference, Location, Reference,
 };
+use casework_domain::inbound::{Attachment, Reply, UnmatchedReply};
 use casework_domain::message::Message;
 use casework_domain::plan::PlanAction;
 use casework_domain::service::Answers;
@@ -366,6 +367,7 @@ pub(crate) struct MessageRow {
     from_address: Option<String>,
     subject: Option<String>,
     body: String,
+    original: Option<String>,
     template: Option<String>,
     author: String,
     status: String,
@@ -398,6 +400,7 @@ impl TryFrom<MessageRow> for Message {
             from: row.from_address,
             subject: row.subject,
             body: row.body,
+            original: row.original,
             template: row.template,
             author: row
                 .author
@@ -412,6 +415,69 @@ impl TryFrom<MessageRow> for Message {
             error: row.error,
             created_at: row.created_at.get(),
             status_at: row.status_at.get(),
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AttachmentRow {
+    position: i32,
+    filename: String,
+    content_type: String,
+    size: i64,
+}
+
+impl From<AttachmentRow> for Attachment {
+    fn from(row: AttachmentRow) -> Self {
+        Attachment {
+            position: row.position,
+            filename: row.filename,
+            content_type: row.content_type,
+            size: row.size,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UnmatchedRow {
+    id: String,
+    channel: String,
+    from_address: String,
+    to_address: Option<String>,
+    subject: Option<String>,
+    body: String,
+    original: Option<String>,
+    provider_id: Option<String>,
+    reason: String,
+    received_at: DbTime,
+}
+
+impl TryFrom<UnmatchedRow> for UnmatchedReply {
+    type Error = StoreError;
+
+    fn try_from(row: UnmatchedRow) -> Result<Self, StoreError> {
+        let corrupt = |what: &str, value: &str| {
+            StoreError::Corrupt(format!(
+                "unmatched message {}: bad {what} {value:?}",
+                row.id
+            ))
+        };
+        Ok(UnmatchedReply {
+            reply: Reply {
+                id: row.id.parse().map_err(|_| corrupt("id", &row.id))?,
+                channel: row
+                    .channel
+                    .parse()
+                    .map_err(|()| corrupt("channel", &row.channel))?,
+                from: row.from_address,
+                to: row.to_address,
+                subject: row.subject,
+                body: row.body,
+                original: row.original,
+                provider_id: row.provider_id,
+                received_at: row.received_at.get(),
+            },
+            reason: row.reason,
         })
     }
 }

@@ -1248,6 +1248,16 @@ macro_rules! impl_store {
                         .push(" AND external_reference = ")
                         .push_bind(reference.clone());
                 }
+                // From the replies, which are few beside the cases.
+                if let Some(reader) = &filter.unread_by {
+                    sql.push(
+                        " AND number IN (SELECT m.case_number FROM messages m \
+                         WHERE m.direction = 'inbound' AND NOT EXISTS (SELECT 1 \
+                         FROM message_reads r WHERE r.case_number = m.case_number AND r.reader = ",
+                    )
+                    .push_bind(reader.clone())
+                    .push(" AND r.read_up_to >= m.created_at))");
+                }
                 if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
                     push_search(sql, q);
                 }

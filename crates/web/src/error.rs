@@ -213,7 +213,9 @@ impl From<AppError> for ApiError {
             e @ AppError::LeadRequired => {
                 Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }
-            e @ AppError::AdminOnly => Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            e @ (AppError::AdminOnly | AppError::StaffOnly) => {
+                Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
+            }
             AppError::Hashing(message) => {
                 tracing::error!(error = message, "password hashing failed");
                 internal()
