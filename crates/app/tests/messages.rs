@@ -2,16 +2,20 @@
 //! the outbox, and delivery receipts that arrive in any order.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use casework_app::domain::case::{Actor, CaseDraft, Channel, Contact, EventKind, Language};
-use casework_app::domain::message::{MessageChannel, MessageDraft, MessageStatus};
+use casework_app::domain::message::{
+    Direction, MessageChannel, MessageDraft, MessageError, MessageStatus,
+};
 use casework_app::domain::service::Role;
 use casework_app::store::Job;
 use casework_app::{
-    App, AppError, Caller, Features, JobOutcome, NewCaseRequest, Senders, load_calendar,
-    load_services,
+    App, AppError, Caller, Features, Filed, JobOutcome, NewCaseRequest, ReplyAddress, Senders,
+    load_calendar, load_services,
 };
+use casework_channels::notify::ReceivedText;
+use casework_channels::{Outgoing, SendError, Sender, Sent};
 use casework_store::backend_tests;
 use casework_store::testing::TestDatabase;
 use serde_json::json;
@@ -78,6 +82,10 @@ backend_tests!(
     a_message_goes_into_the_outbox_with_its_event,
     receipts_move_a_message_on_but_never_back,
     without_a_sender_a_message_fails_for_staff_to_see,
+    texts_find_their_case_or_wait_for_staff,
+    stop_opts_a_number_out_of_texts_and_start_back_in,
+    emails_find_their_case_by_reply_address_thread_or_sender,
+    residents_reply_on_their_plan_page,
 );
 
 async fn a_template_is_filled_from_the_case(database: &TestDatabase) {
@@ -297,4 +305,304 @@ async fn without_a_sender_a_message_fails_for_staff_to_see(database: &TestDataba
         MessageStatus::Sent,
         "on the plan page at once"
     );
+}
+
+/// GOV.UK Notify's received-text callback as it would parse.
+fn text_from(number: &str, id: &str, message: &str) -> ReceivedText {
+    ReceivedText {
+        id: id.into(),
+        source_number: number.into(),
+        destination_number: "07700900000".into(),
+        message: message.into(),
+        date_received: NOW,
+    }
+}
+
+async fn texts_find_their_case_or_wait_for_staff(database: &TestDatabase) {
+    let app = app(database).await;
+    let case = missed_bin(&app, Channel::Sms).await;
+    let filed = app
+        .receive_text(text_from("447700900123", "in-1", "Thanks, that's fine"))
+        .await
+        .unwrap();
+    assert_eq!(
+        filed,
+        Filed::Case(case.reference),
+        "the resident's only open case"
+    );
+    let again = app
+        .receive_text(text_from("447700900123", "in-1", "Thanks, that's fine"))
+        .await
+        .unwrap();
+    assert_eq!(again, Filed::Repeated, "Notify repeated its callback");
+    let thread = app.messages(&agent(), case.reference).await.unwrap();
+    assert_eq!(thread.len(), 1);
+    assert_eq!(thread[0].direction, Direction::Inbound);
+    assert_eq!(thread[0].from.as_deref(), Some("+447700900123"));
+    assert_eq!(thread[0].body, "Thanks, that's fine");
+    assert_eq!(
+        app.unread_cases(&agent(), &[case.reference]).await.unwrap(),
+        [case.reference]
+    );
+    app.mark_replies_read(&agent(), case.reference, NOW)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.unread_cases(&agent(), &[case.reference]).await.unwrap(),
+        []
+    );
+
+    let stranger = app
+        .receive_text(text_from("447700900999", "in-2", "Is this the council?"))
+        .await
+        .unwrap();
+    assert_eq!(stranger, Filed::Waiting);
+    let waiting = app.unmatched_replies(&agent()).await.unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(
+        waiting[0].reason,
+        "No case has this resident's contact details."
+    );
+    let resident = Caller {
+        actor: Actor::Resident,
+        ..agent()
+    };
+    assert!(matches!(
+        app.unmatched_replies(&resident).await,
+        Err(AppError::StaffOnly)
+    ));
+    let id = waiting[0].reply.id;
+    assert!(app.file_reply(&agent(), id, case.reference).await.unwrap());
+    assert!(
+        !app.file_reply(&agent(), id, case.reference).await.unwrap(),
+        "filed once"
+    );
+    assert_eq!(app.count_unmatched_replies(&agent()).await.unwrap(), 0);
+    assert_eq!(
+        app.messages(&agent(), case.reference).await.unwrap().len(),
+        2
+    );
+
+    // A second open case for the same number, never written to: the text waits for staff.
+    missed_bin(&app, Channel::Sms).await;
+    assert_eq!(
+        app.receive_text(text_from("447700900123", "in-3", "Which one?"))
+            .await
+            .unwrap(),
+        Filed::Waiting
+    );
+}
+
+async fn stop_opts_a_number_out_of_texts_and_start_back_in(database: &TestDatabase) {
+    let app = app(database).await.with_senders(Senders::dev());
+    let case = missed_bin(&app, Channel::Sms).await;
+    let text = |body: &str| MessageDraft {
+        channel: Some(MessageChannel::Sms),
+        body: body.into(),
+        ..MessageDraft::default()
+    };
+    let queued = app
+        .send_message(&agent(), case.reference, text("Before the STOP"))
+        .await
+        .unwrap();
+    app.receive_text(text_from("447700900123", "in-1", " Stop "))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.sms_opted_out(&agent(), case.reference).await.unwrap(),
+        Some(NOW)
+    );
+    match app
+        .send_message(&agent(), case.reference, text("After the STOP"))
+        .await
+    {
+        Err(AppError::Message(MessageError::Invalid(fields))) => {
+            assert_eq!(fields[0].field, "channel");
+        }
+        other => panic!("expected the channel refused, got {other:?}"),
+    }
+    // The text written before the STOP is not sent either.
+    assert!(matches!(
+        app.run_job(&send_job(&queued)).await,
+        JobOutcome::Done
+    ));
+    let failed = app.store().message(queued.id).await.unwrap().unwrap();
+    assert_eq!(failed.status, MessageStatus::PermanentFailure);
+    assert!(failed.error.unwrap().contains("STOP"));
+
+    app.receive_text(text_from("447700900123", "in-2", "START"))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.sms_opted_out(&agent(), case.reference).await.unwrap(),
+        None
+    );
+    app.send_message(&agent(), case.reference, text("Welcome back"))
+        .await
+        .unwrap();
+    let texts = app.messages(&agent(), case.reference).await.unwrap();
+    assert_eq!(
+        texts
+            .iter()
+            .filter(|m| m.direction == Direction::Inbound)
+            .count(),
+        2,
+        "STOP and START are on the case for staff to see"
+    );
+}
+
+/// Takes what would go to the email provider, as a provider's test inbox would.
+#[derive(Default)]
+struct Inbox(Mutex<Vec<Outgoing>>);
+
+#[async_trait::async_trait]
+impl Sender for Inbox {
+    async fn send(&self, message: &Outgoing) -> Result<Sent, SendError> {
+        self.0.lock().unwrap().push(message.clone());
+        Ok(Sent {
+            provider_id: Some(format!("inbox-{}", message.reference)),
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        "inbox"
+    }
+}
+
+fn email(to: &str, headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: Sam Resident <Sam@Example.com>\r\nTo: {to}\r\nSubject: Re: your request\r\n\
+         Message-ID: <{}@mail.example.com>\r\n{headers}\r\n{body}",
+        uuid::Uuid::now_v7()
+    )
+    .into_bytes()
+}
+
+async fn emails_find_their_case_by_reply_address_thread_or_sender(database: &TestDatabase) {
+    let inbox = Arc::new(Inbox::default());
+    let app = app(database)
+        .await
+        .with_senders(Senders {
+            email: Some(inbox.clone()),
+            sms: None,
+        })
+        .with_reply_address(ReplyAddress::parse("replies@council.example").unwrap());
+    let first = missed_bin(&app, Channel::Email).await;
+    let second = missed_bin(&app, Channel::Email).await;
+    let sent = app
+        .send_message(
+            &agent(),
+            first.reference,
+            MessageDraft {
+                body: "When did you put the bin out?".into(),
+                ..MessageDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.run_job(&send_job(&sent)).await,
+        JobOutcome::Done
+    ));
+    let reply_to = inbox.0.lock().unwrap()[0].reply_to.clone().unwrap();
+    assert!(reply_to.starts_with("replies+") && reply_to.ends_with("@council.example"));
+    // The token is kept only as a hash.
+    let token = reply_to
+        .trim_start_matches("replies+")
+        .trim_end_matches("@council.example");
+    let stored = app.store().message(sent.id).await.unwrap().unwrap();
+    assert!(!format!("{stored:?}").contains(token));
+
+    // Both cases have Sam's address; the reply address names the first.
+    let answer = email(
+        &reply_to,
+        "",
+        "Before 7am.\r\n\r\nOn Fri, 4 Dec 2026, Council wrote:\r\n> When did you put the bin out?\r\n",
+    );
+    assert_eq!(
+        app.receive_email(&answer).await.unwrap(),
+        Filed::Case(first.reference)
+    );
+    let reply = app
+        .messages(&agent(), first.reference)
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(reply.body, "Before 7am.");
+    assert!(
+        reply
+            .original
+            .unwrap()
+            .contains("> When did you put the bin out?")
+    );
+    assert_eq!(reply.from.as_deref(), Some("sam@example.com"));
+
+    // Our Message-ID names the message it answers.
+    let threaded = email(
+        "council@council.example",
+        &format!("In-Reply-To: <{}@council.example>\r\n", sent.id),
+        "Also, the lid is broken.\r\n",
+    );
+    assert_eq!(
+        app.receive_email(&threaded).await.unwrap(),
+        Filed::Case(first.reference)
+    );
+    // By address alone: the case last written to by email.
+    let plain = email("council@council.example", "", "One more thing.\r\n");
+    assert_eq!(
+        app.receive_email(&plain).await.unwrap(),
+        Filed::Case(first.reference)
+    );
+    assert!(
+        app.messages(&agent(), second.reference)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing went on the other case"
+    );
+    assert!(matches!(
+        app.receive_email(b"not an email at all").await,
+        Err(AppError::Invalid(_))
+    ));
+}
+
+async fn residents_reply_on_their_plan_page(database: &TestDatabase) {
+    let app = app(database).await;
+    let case = missed_bin(&app, Channel::Email).await;
+    let shared = app.share_plan(&agent(), case.reference).await.unwrap();
+    let message = app
+        .reply_on_plan(&shared.token, "  I will be in all day Tuesday.  ")
+        .await
+        .unwrap();
+    assert_eq!(message.channel, MessageChannel::Plan);
+    assert_eq!(message.direction, Direction::Inbound);
+    assert_eq!(message.body, "I will be in all day Tuesday.");
+    assert_eq!(
+        app.resident_messages(&shared.token).await.unwrap(),
+        [message.clone()]
+    );
+    assert_eq!(
+        app.messages(&agent(), case.reference).await.unwrap(),
+        [message]
+    );
+    for (text, problem) in [
+        (" ".to_owned(), "Enter your message"),
+        (
+            "x".repeat(5_001),
+            "Your message must be 5000 characters or fewer",
+        ),
+    ] {
+        match app.reply_on_plan(&shared.token, &text).await {
+            Err(AppError::Invalid(fields)) => {
+                assert_eq!(fields[0].field, "message");
+                assert_eq!(fields[0].message, problem);
+            }
+            other => panic!("expected the reply refused, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        app.reply_on_plan("not-a-token", "Hello").await,
+        Err(AppError::Link(_))
+    ));
 }

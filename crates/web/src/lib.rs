@@ -9,6 +9,7 @@ mod api;
 mod assets;
 pub mod auth;
 mod error;
+mod hooks;
 mod i18n;
 mod markdown;
 mod ops;
@@ -34,6 +35,7 @@ use tower_http::trace::TraceLayer;
 
 pub use api::openapi;
 pub use error::ApiError;
+pub use hooks::HookTokens;
 pub use ops::prometheus;
 
 /// How the web layer is set up, beyond the app itself.
@@ -57,6 +59,8 @@ pub struct WebConfig {
     /// Serve `/metrics` beside the other routes; off when [`metrics_router`] serves it on an
     /// address of its own.
     pub metrics: bool,
+    /// The bearer tokens of the inbound hooks; a hook without one is not served.
+    pub hooks: HookTokens,
 }
 
 impl Default for WebConfig {
@@ -70,6 +74,7 @@ impl Default for WebConfig {
             base_url: "http://127.0.0.1:8080".to_owned(),
             dev_outbox: false,
             metrics: true,
+            hooks: HookTokens::default(),
         }
     }
 }
@@ -103,6 +108,12 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     if app.features().is_on(Feature::Plan) {
         router = router.merge(pages::resident::router(config));
     }
+    // Inbound email may be larger than anything else sent to Casework: the hooks set their own
+    // limits.
+    router = router.layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    if app.features().is_on(Feature::Messaging) {
+        router = router.merge(hooks::router(&config.hooks));
+    }
     let router = router
         .with_state(app)
         .layer(Extension(BaseUrl(
@@ -112,7 +123,6 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(CatchPanicLayer::custom(error::panic_response))
         .layer(middleware::from_fn(ops::record_metrics));
     observed(router)
