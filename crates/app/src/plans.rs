@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use casework_domain::calendar::uk_date;
 use casework_domain::case::{Actor, Case, EventKind, Language, Reference};
+use casework_domain::message::Message;
 use casework_domain::plan::{
     self, ActionDraft, ActionId, Plan, PlanChange, PlanError, Side, reminder_due,
 };
@@ -71,6 +72,8 @@ pub struct ResidentPlan {
     pub language: Language,
     pub plan: Plan,
     pub link: AccessLink,
+    /// The conversation between the council and the resident, oldest first.
+    pub messages: Vec<Message>,
 }
 
 impl App {
@@ -384,6 +387,7 @@ impl App {
             .await?
             .ok_or(AppError::Link(LinkProblem::Unknown))?;
         let plan = self.store.plan(link.case).await?;
+        let messages = self.store.messages(link.case).await?;
         let service_name = self
             .services
             .get(&case.service)
@@ -396,6 +400,7 @@ impl App {
             language: case.contact.language,
             plan,
             link,
+            messages,
         })
     }
 

@@ -264,12 +264,6 @@ impl App {
         Ok(message)
     }
 
-    /// The case's messages for its resident's plan page, oldest first.
-    pub async fn resident_messages(&self, token: &str) -> Result<Vec<Message>, AppError> {
-        let link = self.working_link(token).await?;
-        Ok(self.store.messages(link.case).await?)
-    }
-
     /// Replies no case could be chosen for, oldest first, for staff to file.
     pub async fn unmatched_replies(
         &self,
@@ -375,6 +369,16 @@ impl App {
     ) -> Result<Vec<Attachment>, AppError> {
         self.case(caller, reference).await?;
         Ok(self.store.attachments(message).await?)
+    }
+
+    /// The attachments of a reply waiting to be filed.
+    pub async fn attachments_waiting(
+        &self,
+        caller: &Caller,
+        id: MessageId,
+    ) -> Result<Vec<Attachment>, AppError> {
+        self.staff_only(caller)?;
+        Ok(self.store.attachments(id).await?)
     }
 
     /// One attachment with its content, if it belongs to a message on a case the caller may

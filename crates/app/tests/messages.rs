@@ -579,7 +579,7 @@ async fn residents_reply_on_their_plan_page(database: &TestDatabase) {
     assert_eq!(message.direction, Direction::Inbound);
     assert_eq!(message.body, "I will be in all day Tuesday.");
     assert_eq!(
-        app.resident_messages(&shared.token).await.unwrap(),
+        app.resident_plan(&shared.token).await.unwrap().messages,
         [message.clone()]
     );
     assert_eq!(

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow, bail};
 use axum::http::HeaderName;
-use casework_app::{App, Features, load_calendar, load_services};
+use casework_app::{App, Features, ReplyAddress, load_calendar, load_services};
 use casework_domain::service::ServiceCatalogue;
-use casework_web::WebConfig;
+use casework_web::{HookTokens, WebConfig};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, ValueEnum};
 
@@ -51,6 +51,13 @@ pub struct Config {
     /// to the address it listens on; other commands to `http://127.0.0.1:8080`.
     #[arg(long, env = "CASEWORK_BASE_URL", global = true, value_parser = base_url)]
     pub base_url: Option<String>,
+    /// The address residents' email replies go to (such as `replies@council.example`). Each
+    /// email sent carries it with a token of its own (`replies+TOKEN@council.example`), by which
+    /// a reply finds its case; the mail gateway must deliver such addresses to this one and post
+    /// what arrives to `/hooks/email/inbound`. Without it, replies are matched by thread and
+    /// sender.
+    #[arg(long, env = "CASEWORK_REPLY_ADDRESS", global = true, value_parser = reply_address)]
+    pub reply_address: Option<ReplyAddress>,
     /// `text` for people, `json` for a log collector.
     #[arg(
         long,
@@ -74,6 +81,71 @@ fn base_url(value: &str) -> Result<String, String> {
         return Err("it has no host".into());
     }
     Ok(value.trim_end_matches('/').to_owned())
+}
+
+fn reply_address(value: &str) -> Result<ReplyAddress, String> {
+    ReplyAddress::parse(value).ok_or_else(|| {
+        "it must be an email address without a `+`, like replies@council.example".into()
+    })
+}
+
+/// The shortest hook token accepted: a guessable token would let anyone file messages.
+const MIN_TOKEN_CHARS: usize = 24;
+
+fn hook_token(value: &str) -> Result<String, String> {
+    if value.chars().count() < MIN_TOKEN_CHARS {
+        return Err(format!(
+            "it must be at least {MIN_TOKEN_CHARS} characters (make one with `openssl rand -hex 24`)"
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// How the inbound hooks know their callers. A hook whose token is not set is not served.
+#[derive(Debug, Clone, Args)]
+pub struct Hooks {
+    /// The bearer token GOV.UK Notify sends with its callbacks (received texts, delivery
+    /// receipts): give Notify the same. Also from a file, `CASEWORK_NOTIFY_CALLBACK_TOKEN_FILE`.
+    #[arg(long, env = "CASEWORK_NOTIFY_CALLBACK_TOKEN", hide_env_values = true, value_parser = hook_token)]
+    pub notify_callback_token: Option<String>,
+    /// The bearer token the mail gateway sends when it posts an inbound email. Also from a
+    /// file, `CASEWORK_INBOUND_EMAIL_TOKEN_FILE`.
+    #[arg(long, env = "CASEWORK_INBOUND_EMAIL_TOKEN", hide_env_values = true, value_parser = hook_token)]
+    pub inbound_email_token: Option<String>,
+}
+
+impl Hooks {
+    /// Reads the tokens given as files, as [`Config::read_secret_files`] does.
+    pub fn read_secret_files(&mut self) -> anyhow::Result<()> {
+        for (variable, token) in [
+            (
+                "CASEWORK_NOTIFY_CALLBACK_TOKEN",
+                &mut self.notify_callback_token,
+            ),
+            (
+                "CASEWORK_INBOUND_EMAIL_TOKEN",
+                &mut self.inbound_email_token,
+            ),
+        ] {
+            let file = format!("{variable}_FILE");
+            let Some(path) = std::env::var_os(&file) else {
+                continue;
+            };
+            if token.is_some() {
+                bail!("{file} and {variable} are both set: set one");
+            }
+            let secret = read_secret(Path::new(&path)).context(file.clone())?;
+            *token = Some(hook_token(&secret).map_err(|e| anyhow!("{file}: {e}"))?);
+        }
+        Ok(())
+    }
+
+    pub fn tokens(&self) -> HookTokens {
+        HookTokens {
+            notify: self.notify_callback_token.clone(),
+            inbound_email: self.inbound_email_token.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -176,7 +248,10 @@ impl Config {
             .migrate()
             .await
             .context("could not bring the database schema up to date")?;
-        let app = App::new(store, services, calendar, features);
+        let mut app = App::new(store, services, calendar, features);
+        if let Some(address) = &self.reply_address {
+            app = app.with_reply_address(address.clone());
+        }
         let ranked = app
             .rank_priorities()
             .await

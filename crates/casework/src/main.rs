@@ -16,7 +16,7 @@ use casework_domain::service::Role;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, LogFormat, Metrics, Serving, Sessions};
+use crate::config::{Config, Hooks, LogFormat, Metrics, Serving, Sessions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +41,8 @@ enum Command {
         sessions: Sessions,
         #[command(flatten)]
         metrics: Metrics,
+        #[command(flatten)]
+        hooks: Hooks,
         /// On an empty database, add demo cases; print an API key to try them with, and demo
         /// staff to sign in as.
         #[arg(long)]
@@ -61,6 +63,8 @@ enum Command {
         sessions: Sessions,
         #[command(flatten)]
         metrics: Metrics,
+        #[command(flatten)]
+        hooks: Hooks,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
@@ -287,8 +291,12 @@ async fn run(
             serving,
             sessions,
             metrics,
+            mut hooks,
             demo,
-        } => serve::serve(&config, &serving, &sessions, &metrics, demo).await?,
+        } => {
+            hooks.read_secret_files()?;
+            serve::serve(&config, &serving, &sessions, &metrics, hooks, demo).await?;
+        }
         Command::Worker { metrics } => serve::worker(&config, &metrics).await?,
         Command::Config { .. } => {
             let (name, sub_matches) = matches

@@ -9,7 +9,7 @@ use casework_worker::{Worker, WorkerConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, Metrics, Serving, Sessions};
+use crate::config::{Config, Hooks, Metrics, Serving, Sessions};
 
 /// How many demo cases `serve --demo` adds to an empty database.
 const DEMO_CASES: u64 = 300;
@@ -19,6 +19,7 @@ pub async fn serve(
     serving: &Serving,
     sessions: &Sessions,
     metrics: &Metrics,
+    mut hooks: Hooks,
     demo: bool,
 ) -> anyhow::Result<()> {
     let app = config.app().await?;
@@ -35,6 +36,7 @@ pub async fn serve(
     let url = format!("http://{}", listener.local_addr()?);
     if demo {
         prepare_demo(&app, &url).await?;
+        demo_hooks(&mut hooks, &url);
     }
     let (stop, stopped) = watch::channel(false);
     let metrics_server = serve_metrics(&app, metrics, stopped.clone()).await?;
@@ -49,6 +51,7 @@ pub async fn serve(
         base_url: config.base_url.clone().unwrap_or_else(|| url.clone()),
         dev_outbox: demo,
         metrics: metrics.metrics_listen.is_none(),
+        hooks: hooks.tokens(),
         ..sessions.web_config()
     };
     let router = casework_web::router_with(app, &web);
@@ -178,4 +181,31 @@ async fn prepare_demo(app: &App, url: &str) -> anyhow::Result<()> {
         secret = key.secret
     );
     Ok(())
+}
+
+/// Gives the demo's inbound hooks tokens, where none were set, and shows how to post a
+/// resident's reply to them.
+fn demo_hooks(hooks: &mut Hooks, url: &str) {
+    let token = || {
+        format!(
+            "{:016x}{:016x}",
+            rand::random::<u64>(),
+            rand::random::<u64>()
+        )
+    };
+    let notify = hooks
+        .notify_callback_token
+        .get_or_insert_with(token)
+        .clone();
+    let email = hooks.inbound_email_token.get_or_insert_with(token).clone();
+    println!(
+        "\nReplies from residents: send a message from a case, then post the resident's answer \
+         as GOV.UK Notify would (use the number on the case):\n\n  curl -H 'Authorization: \
+         Bearer {notify}' -H 'Content-Type: application/json' -d '{{\"id\": \"demo-1\", \
+         \"source_number\": \"447700900123\", \"destination_number\": \"07700900000\", \
+         \"message\": \"Thanks, Tuesday is fine\", \"date_received\": \
+         \"2026-12-04T10:00:00.000000Z\"}}' {url}/hooks/notify/received-text\n\nor an email \
+         as a mail gateway would:\n\n  curl -H 'Authorization: Bearer {email}' --data-binary \
+         @reply.eml {url}/hooks/email/inbound\n"
+    );
 }

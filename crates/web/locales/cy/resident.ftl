@@ -50,6 +50,16 @@ council-actions-heading = Beth y byddwn ni'n ei wneud
 no-resident-actions = Does dim byd y mae angen i chi ei wneud ar hyn o bryd.
 no-council-actions = Does dim byd wedi'i gynllunio gennym ar hyn o bryd.
 messages-heading = Negeseuon
+no-messages = Does dim negeseuon eto.
+message-from-you = Chi
+reply-label = Ysgrifennwch atom am eich cais
+reply-hint = Byddwn yn ateb yma, a thrwy e-bost neu neges destun os rhoesoch eich manylion i ni. Peidiwch â chynnwys manylion banc na chyfrineiriau.
+send-message = Anfon neges
+success-title = Llwyddiant
+message-sent = Mae eich neges wedi cael ei hanfon
+message-empty = Rhowch eich neges
+# $max (Number) - the most characters a message may have
+message-too-long = Rhaid i'ch neges fod yn { $max } nod neu lai
 action-due = I'w wneud erbyn { $date }
 action-done = Wedi'i wneud
 action-not-done = Heb ei wneud eto

@@ -55,6 +55,16 @@ council-actions-heading = What we will do
 no-resident-actions = There is nothing you need to do at the moment.
 no-council-actions = We have nothing planned at the moment.
 messages-heading = Messages
+no-messages = There are no messages yet.
+message-from-you = You
+reply-label = Write to us about your request
+reply-hint = We will answer here, and by email or text message if you gave us your details. Do not include bank details or passwords.
+send-message = Send message
+success-title = Success
+message-sent = Your message has been sent
+message-empty = Enter your message
+# $max (Number) - the most characters a message may have
+message-too-long = Your message must be { $max } characters or fewer
 # $date (String) - a date without its weekday, such as "4 December 2026"
 action-due = Due by { $date }
 action-done = Done

@@ -108,6 +108,17 @@ pub(crate) fn count(n: i64) -> String {
 }
 
 /// An instant for a `<time datetime>` attribute.
+/// A file's size as people read it: "840 bytes", "12 KB", "3.4 MB".
+pub(crate) fn file_size(bytes: i64) -> String {
+    const KB: i64 = 1024;
+    const MB: i64 = 1024 * KB;
+    match bytes {
+        b if b < KB => format!("{b} bytes"),
+        b if b < MB => format!("{} KB", (b + KB / 2) / KB),
+        b => format!("{:.1} MB", b as f64 / MB as f64),
+    }
+}
+
 pub(crate) fn machine_time(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -260,6 +271,13 @@ mod tests {
             short_date(datetime!(2026-09-07 0:00 UTC).date()),
             "7 Sep 2026"
         );
+    }
+
+    #[test]
+    fn file_sizes_read_as_people_write_them() {
+        assert_eq!(file_size(840), "840 bytes");
+        assert_eq!(file_size(12 * 1024 + 100), "12 KB");
+        assert_eq!(file_size(3_565_158), "3.4 MB");
     }
 
     #[test]

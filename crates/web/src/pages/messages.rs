@@ -10,18 +10,20 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
 use casework_app::domain::case::{Channel, EventKind, Reference};
+use casework_app::domain::inbound::Attachment;
 use casework_app::domain::message::{
-    Direction, Message, MessageChannel, MessageDraft, MessageError, MessageStatus,
+    Direction, Message, MessageChannel, MessageDraft, MessageError, MessageId, MessageStatus,
 };
 use casework_app::domain::service::answers::FieldError;
 use casework_app::{App, AppError, Directory, StaffMember};
 use casework_channels::sms;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use super::{Chrome, ErrorItem, PageError, format, reference};
 use crate::auth::SignedIn;
 
-fn by(channel: MessageChannel) -> &'static str {
+pub(super) fn by(channel: MessageChannel) -> &'static str {
     match channel {
         MessageChannel::Email => "by email",
         MessageChannel::Sms => "by text message",
@@ -107,9 +109,28 @@ pub(crate) struct MessageView {
     datetime: String,
     status: format::Tag,
     error: Option<String>,
+    /// An email reply's whole text, when staff read a trimmed view of it.
+    original: Option<String>,
+    attachments: Vec<AttachmentLink>,
 }
 
-fn view(directory: &Directory, message: Message) -> MessageView {
+pub(crate) struct AttachmentLink {
+    pub(super) href: String,
+    pub(super) filename: String,
+    pub(super) size: String,
+}
+
+impl AttachmentLink {
+    pub(crate) fn new(message: MessageId, attachment: &Attachment) -> Self {
+        Self {
+            href: format!("/staff/attachments/{message}/{}", attachment.position),
+            filename: attachment.filename.clone(),
+            size: format::file_size(attachment.size),
+        }
+    }
+}
+
+fn view(directory: &Directory, message: Message, attachments: &[Attachment]) -> MessageView {
     let status = match message.status {
         MessageStatus::Queued => ("Sending", "govuk-tag--grey"),
         MessageStatus::Sent => ("Sent", "govuk-tag--blue"),
@@ -136,6 +157,11 @@ fn view(directory: &Directory, message: Message) -> MessageView {
             class: status.1,
         },
         error: message.error,
+        original: message.original,
+        attachments: attachments
+            .iter()
+            .map(|a| AttachmentLink::new(message.id, a))
+            .collect(),
     }
 }
 
@@ -156,6 +182,10 @@ pub(crate) struct MessagesPage {
     missing: Vec<String>,
     has_email: bool,
     has_phone: bool,
+    /// When the resident texted STOP, in words, if they have.
+    opted_out: Option<String>,
+    /// When the newest reply shown came in: reading the page reads up to it.
+    latest_reply: Option<OffsetDateTime>,
     banner: Option<String>,
     /// The error summary.
     summary: Vec<ErrorItem>,
@@ -189,11 +219,29 @@ async fn page(
     field_errors: Vec<FieldError>,
 ) -> Result<MessagesPage, PageError> {
     let caller = member.caller();
-    let (case, messages, directory) = tokio::try_join!(
+    let (case, messages, directory, opted_out) = tokio::try_join!(
         app.case(&caller, reference),
         app.messages(&caller, reference),
-        app.directory()
+        app.directory(),
+        app.sms_opted_out(&caller, reference),
     )?;
+    let latest_reply = messages
+        .iter()
+        .filter(|m| m.direction == Direction::Inbound)
+        .map(|m| m.created_at)
+        .max();
+    let mut views = Vec::with_capacity(messages.len());
+    for message in messages {
+        // Only emails bring files.
+        let attachments = if message.direction == Direction::Inbound
+            && message.channel == MessageChannel::Email
+        {
+            app.attachments(&caller, reference, message.id).await?
+        } else {
+            Vec::new()
+        };
+        views.push(view(&directory, message, &attachments));
+    }
     let templates = app
         .services()
         .get(&case.service)
@@ -230,12 +278,14 @@ async fn page(
     Ok(MessagesPage {
         page,
         reference: reference.to_string(),
-        messages: messages.into_iter().map(|m| view(&directory, m)).collect(),
+        messages: views,
         templates,
         form,
         missing,
         has_email: case.contact.email.is_some(),
-        has_phone: case.contact.phone.is_some(),
+        has_phone: case.contact.phone.is_some() && opted_out.is_none(),
+        opted_out: opted_out.map(format::date_time),
+        latest_reply,
         banner: None,
         summary: errors,
         field_errors,
@@ -265,10 +315,15 @@ pub(crate) async fn show(
         None => (MessageForm::default(), Vec::new()),
     };
     let mut page = page(&app, &member, reference, form, missing, Vec::new()).await?;
-    page.banner = params
-        .done
-        .filter(|d| d == "sent")
-        .map(|_| "Message sent".to_owned());
+    if let Some(latest) = page.latest_reply {
+        app.mark_replies_read(&member.caller(), reference, latest)
+            .await?;
+    }
+    page.banner = match params.done.as_deref() {
+        Some("sent") => Some("Message sent".to_owned()),
+        Some("filed") => Some("Reply filed on this case".to_owned()),
+        _ => None,
+    };
     Ok(page.into_response())
 }
 

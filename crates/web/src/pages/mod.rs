@@ -10,6 +10,7 @@ mod format;
 mod messages;
 mod plan;
 mod plan_editor;
+mod replies;
 pub(crate) mod resident;
 mod worktray;
 
@@ -49,7 +50,9 @@ pub(crate) fn router() -> Router<App> {
 /// The conversation with the resident on each case, when messaging is switched on, and the
 /// dev outbox if asked for.
 pub(crate) fn messages_router(dev_outbox: bool) -> Router<App> {
-    messages::router(dev_outbox).layer(map_response(not_stored))
+    messages::router(dev_outbox)
+        .merge(replies::router())
+        .layer(map_response(not_stored))
 }
 
 /// The staff side of the shared plan, when the plan is switched on.

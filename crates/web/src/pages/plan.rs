@@ -7,14 +7,17 @@ use std::net::IpAddr;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::Form;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use casework_app::domain::calendar::uk_date;
 use casework_app::domain::case::Actor;
+use casework_app::domain::message::Direction;
 use casework_app::domain::plan::{ActionId, PlanAction, PlanError};
 use casework_app::domain::service::ActionOwner;
-use casework_app::{App, AppError, LinkProblem, ResidentPlan};
+use casework_app::{App, AppError, LinkProblem, MAX_PLAN_REPLY_CHARS, ResidentPlan};
+use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
 use super::ErrorItem;
@@ -51,7 +54,24 @@ pub(crate) struct PlanPage {
     yours: Vec<ActionView>,
     ours: Vec<ActionView>,
     left: usize,
+    messages: Vec<ThreadMessage>,
+    /// The reply being written, kept when it was refused.
+    reply: String,
+    reply_error: Option<String>,
+    /// The reply just sent, for the success banner.
+    sent: bool,
     errors: Vec<ErrorItem>,
+}
+
+/// One message in the resident's view of the conversation.
+pub(crate) struct ThreadMessage {
+    /// `sent` for the resident's, `received` for the council's: the MOJ messages pattern's
+    /// sides, seen from the resident.
+    side: &'static str,
+    from_you: bool,
+    subject: Option<String>,
+    body: String,
+    at: OffsetDateTime,
 }
 
 impl PlanPage {
@@ -77,6 +97,23 @@ impl PlanPage {
             ours: actions(ActionOwner::Council),
             yours,
             left,
+            messages: view
+                .messages
+                .into_iter()
+                .map(|m| {
+                    let from_you = m.direction == Direction::Inbound;
+                    ThreadMessage {
+                        side: if from_you { "sent" } else { "received" },
+                        from_you,
+                        subject: m.subject,
+                        body: m.body,
+                        at: m.created_at,
+                    }
+                })
+                .collect(),
+            reply: String::new(),
+            reply_error: None,
+            sent: false,
             errors: Vec::new(),
         }
     }
@@ -109,11 +146,18 @@ struct TooManyPage {
 }
 
 /// The plan, or the page for a link that does not work.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ShowParams {
+    /// Set after a reply is sent, for the success banner.
+    sent: Option<String>,
+}
+
 pub(crate) async fn show(
     State(app): State<App>,
     lang: ResidentLang,
     ClientIp(client): ClientIp,
     Path(token): Path<String>,
+    Query(params): Query<ShowParams>,
 ) -> Response {
     if let Some(refused) = refuse_client(&app, &lang, client).await {
         return refused;
@@ -122,8 +166,57 @@ pub(crate) async fn show(
         Ok(view) => {
             let lang = lang.preferring(view.language.into());
             let today = uk_date(app.now());
-            PlanPage::new(&lang, &token, view, today).into_response()
+            let mut page = PlanPage::new(&lang, &token, view, today);
+            page.sent = params.sent.is_some();
+            page.into_response()
         }
+        Err(error) => failed(&app, &lang, client, &token, error).await,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ReplyForm {
+    #[serde(default)]
+    message: String,
+}
+
+/// The resident writes to the council from their plan page.
+pub(crate) async fn reply(
+    State(app): State<App>,
+    lang: ResidentLang,
+    ClientIp(client): ClientIp,
+    Path(token): Path<String>,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    if let Some(refused) = refuse_client(&app, &lang, client).await {
+        return refused;
+    }
+    match app.reply_on_plan(&token, &form.message).await {
+        Ok(_) => Redirect::to(&format!("/plan/{token}?sent=1#messages")).into_response(),
+        Err(AppError::Invalid(_)) => match app.resident_plan_unrecorded(&token).await {
+            Ok(view) => {
+                let lang = lang.preferring(view.language.into());
+                let mut page = PlanPage::new(&lang, &token, view, uk_date(app.now()));
+                // The app refuses a reply for one of two reasons; the resident reads it in
+                // their language.
+                let problem = if form.message.trim().is_empty() {
+                    lang.lang.t("message-empty")
+                } else {
+                    let max = MAX_PLAN_REPLY_CHARS.to_string();
+                    lang.lang
+                        .t_args("message-too-long", &[("max", max.as_str())])
+                };
+                page.page.has_errors = true;
+                page.errors = vec![ErrorItem {
+                    text: problem.clone(),
+                    href: Some("#reply".to_owned()),
+                }];
+                page.reply_error = Some(problem);
+                page.reply = form.message;
+                (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+            }
+            Err(error) => failed(&app, &lang, client, &token, error).await,
+        },
         Err(error) => failed(&app, &lang, client, &token, error).await,
     }
 }

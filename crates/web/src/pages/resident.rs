@@ -34,6 +34,7 @@ pub(crate) fn router(config: &WebConfig) -> Router<App> {
         .route("/plan/{token}", get(plan::show))
         .route("/plan/{token}/actions/{id}/done", post(plan::done))
         .route("/plan/{token}/actions/{id}/undo", post(plan::undo))
+        .route("/plan/{token}/messages", post(plan::reply))
         .route("/cookies", get(cookies))
         .layer(Extension(auth::ClientIpHeader(
             config.client_ip_header.clone(),

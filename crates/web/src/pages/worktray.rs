@@ -8,10 +8,10 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use casework_app::domain::calendar::{start_of_uk_day, uk_date};
-use casework_app::domain::case::Case;
+use casework_app::domain::case::{Case, Reference};
 use casework_app::domain::service::Role;
 use casework_app::store::{Assignee, CaseFilter, CaseQuery, CaseSort, Cursor};
-use casework_app::{App, Directory, StaffMember};
+use casework_app::{App, Directory, Feature, StaffMember};
 use serde::Deserialize;
 use time::{Date, Duration, Month, OffsetDateTime};
 
@@ -55,15 +55,18 @@ enum View {
     Overdue,
     Open,
     Closed,
+    /// Cases with replies from the resident that the member of staff has not read.
+    Unread,
 }
 
 impl View {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
         Self::Mine,
         Self::Unassigned,
         Self::Overdue,
         Self::Open,
         Self::Closed,
+        Self::Unread,
     ];
 
     fn code(self) -> &'static str {
@@ -73,6 +76,7 @@ impl View {
             Self::Overdue => "overdue",
             Self::Open => "open",
             Self::Closed => "closed",
+            Self::Unread => "unread",
         }
     }
 
@@ -83,6 +87,7 @@ impl View {
             Self::Overdue => "Overdue",
             Self::Open => "All open in my teams",
             Self::Closed => "Recently closed",
+            Self::Unread => "Unread replies",
         }
     }
 
@@ -94,14 +99,17 @@ impl View {
     /// Closed cases have no due date left to meet: the latest first is what is useful.
     fn default_sort(self) -> CaseSort {
         match self {
-            Self::Closed => CaseSort::Updated,
+            Self::Closed | Self::Unread => CaseSort::Updated,
             _ => CaseSort::Due,
         }
     }
 
     /// A queue that fixes the assignee or the due date offers no filter for it.
     fn offers_assignee(self) -> bool {
-        matches!(self, Self::Overdue | Self::Open | Self::Closed)
+        matches!(
+            self,
+            Self::Overdue | Self::Open | Self::Closed | Self::Unread
+        )
     }
 
     fn offers_due(self) -> bool {
@@ -131,6 +139,10 @@ impl View {
             Self::Closed => CaseFilter {
                 open: Some(false),
                 closed_since: Some(now - RECENTLY_CLOSED),
+                ..CaseFilter::default()
+            },
+            Self::Unread => CaseFilter {
+                unread_by: Some(member.email.clone()),
                 ..CaseFilter::default()
             },
         }
@@ -514,6 +526,8 @@ pub(crate) struct Row {
     assignee: String,
     updated: String,
     created: String,
+    /// The resident has replied since the member of staff last read the case's messages.
+    unread: bool,
 }
 
 /// A group of a select's options, such as the members of one team.
@@ -566,6 +580,8 @@ pub(crate) struct WorktrayPage {
     /// `None` for agents, who work cases one at a time.
     bulk: Option<BulkForm>,
     rows: Vec<Row>,
+    /// How many replies wait to be filed on a case, when any do.
+    replies_to_file: Option<String>,
     next_href: Option<String>,
     first_href: Option<String>,
 }
@@ -590,14 +606,21 @@ pub(crate) async fn show(
     let now = app.now();
     let caller = member.caller();
     let selection = Selection::new(params, &member, &app);
+    let messaging = app.features().is_on(Feature::Messaging);
     let tabs: Vec<Selection> = View::ALL
         .into_iter()
+        .filter(|view| messaging || *view != View::Unread)
         .map(|view| selection.tab(view))
         .collect();
-    let count = |s: &Selection| {
-        let filter = s.filter(&member, now);
+    let count = |s: Option<&Selection>| {
+        let filter = s.map(|s| s.filter(&member, now));
         let (app, caller) = (app.clone(), caller.clone());
-        async move { app.count_cases_up_to(&caller, &filter, COUNT_LIMIT).await }
+        async move {
+            match filter {
+                Some(filter) => app.count_cases_up_to(&caller, &filter, COUNT_LIMIT).await,
+                None => Ok(0),
+            }
+        }
     };
     let query = CaseQuery {
         filter: selection.filter(&member, now),
@@ -614,17 +637,27 @@ pub(crate) async fn show(
             Ok(None)
         }
     };
-    let (mine, unassigned, overdue, open, closed, matching, page, directory) = tokio::try_join!(
-        count(&tabs[0]),
-        count(&tabs[1]),
-        count(&tabs[2]),
-        count(&tabs[3]),
-        count(&tabs[4]),
+    let (mine, unassigned, overdue, open, closed, unread, matching, page, directory) = tokio::try_join!(
+        count(tabs.first()),
+        count(tabs.get(1)),
+        count(tabs.get(2)),
+        count(tabs.get(3)),
+        count(tabs.get(4)),
+        count(tabs.get(5)),
         matching,
         app.list_cases(&caller, &query),
         app.directory(),
     )?;
-    let counts = [mine, unassigned, overdue, open, closed];
+    let counts = [mine, unassigned, overdue, open, closed, unread];
+    let shown: Vec<Reference> = page.cases.iter().map(|c| c.reference).collect();
+    let (unread_cases, waiting) = if messaging {
+        tokio::try_join!(
+            app.unread_cases(&caller, &shown),
+            app.count_unmatched_replies(&caller)
+        )?
+    } else {
+        (Vec::new(), 0)
+    };
     let errors = selection.errors();
     let error_for = |id: &str| {
         errors
@@ -707,8 +740,19 @@ pub(crate) async fn show(
         rows: page
             .cases
             .iter()
-            .map(|case| row(&app, &directory, case, now))
+            .map(|case| Row {
+                unread: unread_cases.contains(&case.reference),
+                ..row(&app, &directory, case, now)
+            })
             .collect(),
+        replies_to_file: match waiting {
+            0 => None,
+            1 => Some("1 reply from a resident is waiting to be filed on a case".to_owned()),
+            n => Some(format!(
+                "{} replies from residents are waiting to be filed on a case",
+                format::count(n)
+            )),
+        },
         next_href: page
             .next
             .map(|next| selection.with(|s| s.after = Some(next)).href()),
@@ -739,6 +783,7 @@ fn row(app: &App, directory: &Directory, case: &Case, now: OffsetDateTime) -> Ro
         ),
         updated: format::short_date(uk_date(case.updated_at)),
         created: format::short_date(uk_date(case.created_at)),
+        unread: false,
     }
 }
 

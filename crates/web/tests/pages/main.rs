@@ -10,6 +10,7 @@ mod case;
 mod messages;
 mod plan;
 mod plan_editor;
+mod replies;
 mod resident_plan;
 mod roles;
 mod teams;

@@ -26,12 +26,12 @@ on_both_databases! {
         assert_eq!(headings.len(), 2, "{headings:?}");
         assert!(headings[0].starts_with("Leave your bin out"), "{headings:?}");
         assert!(headings[1].starts_with("Come back and empty your bin"), "{headings:?}");
-        assert_eq!(page.texts("main form button"), ["Mark as done : Leave your bin out"]);
+        assert_eq!(page.texts("main form button"), ["Mark as done : Leave your bin out", "Send message"]);
         let form = page.attr("main form", "action").unwrap();
 
         let after = resident.submit(&form, &[]).await;
         assert!(after.text("#yours ~ ol li").contains("Done"));
-        assert_eq!(after.texts("main form button"), ["Undo : Leave your bin out"]);
+        assert_eq!(after.texts("main form button"), ["Undo : Leave your bin out", "Send message"]);
         assert!(after.text("main").contains("Nothing left to do"));
 
         // Staff see it, by the resident.
@@ -45,7 +45,7 @@ on_both_databases! {
 
         let undo = after.attr("main form", "action").unwrap();
         let undone = resident.submit(&undo, &[]).await;
-        assert_eq!(undone.texts("main form button"), ["Mark as done : Leave your bin out"]);
+        assert_eq!(undone.texts("main form button"), ["Mark as done : Leave your bin out", "Send message"]);
     }
 
     async fn a_link_cannot_reach_another_case_or_the_councils_actions(app: TestApp) {

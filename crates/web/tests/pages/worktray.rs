@@ -89,7 +89,8 @@ on_both_databases! {
                 "Unassigned in my teams (1)",
                 "Overdue (0)",
                 "All open in my teams (2)",
-                "Recently closed (1)"
+                "Recently closed (1)",
+                "Unread replies (0)"
             ]
         );
         assert_eq!(page.attr(".moj-sub-navigation__link[aria-current=page]", "href").unwrap(), "/staff");
