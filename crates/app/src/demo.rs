@@ -120,7 +120,8 @@ impl<'a> DemoCases<'a> {
                 last.to_lowercase(),
                 self.rng.random_range(1..100)
             )),
-            phone: Some(format!("07700 900{:03}", self.rng.random_range(0..1000))),
+            // Stored as a case made through the app stores it: without spaces.
+            phone: Some(format!("07700900{:03}", self.rng.random_range(0..1000))),
             preferred_channel: if self.rng.random_bool(0.3) {
                 Channel::Sms
             } else {

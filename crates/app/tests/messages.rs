@@ -580,7 +580,7 @@ async fn residents_reply_on_their_plan_page(database: &TestDatabase) {
     assert_eq!(message.body, "I will be in all day Tuesday.");
     assert_eq!(
         app.resident_plan(&shared.token).await.unwrap().messages,
-        [message.clone()]
+        std::slice::from_ref(&message)
     );
     assert_eq!(
         app.messages(&agent(), case.reference).await.unwrap(),

@@ -63,19 +63,19 @@ pub(crate) fn router(tokens: &HookTokens) -> Router<App> {
     router
 }
 
-/// Checks the caller's bearer token. Digests are compared, not the tokens, so the comparison's
-/// time says nothing about the token.
-fn authenticate(headers: &HeaderMap, token: &Token, hook: &str) -> Result<(), Response> {
+/// The answer to a caller without the hook's bearer token, if this one is. Digests are compared,
+/// not the tokens, so the comparison's time says nothing about the token.
+fn refuse_caller(headers: &HeaderMap, token: &Token, hook: &str) -> Option<Response> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|v| sha256_hex(v.trim().as_bytes()));
     if given.as_deref() == Some(token.0.as_str()) {
-        return Ok(());
+        return None;
     }
     tracing::warn!(hook, "refused a hook call without the right bearer token");
-    Err((
+    Some((
         StatusCode::UNAUTHORIZED,
         Json(json!({ "error": { "code": "unauthorized", "message": "Send the hook's bearer token as `Authorization: Bearer TOKEN`" } })),
     )
@@ -105,7 +105,7 @@ async fn received_text(
     token: Token,
 ) -> Response {
     const HOOK: &str = "notify received text";
-    if let Err(refused) = authenticate(&headers, &token, HOOK) {
+    if let Some(refused) = refuse_caller(&headers, &token, HOOK) {
         return refused;
     }
     let text = match ReceivedText::parse(&body) {
@@ -125,7 +125,7 @@ async fn delivery_status(
     token: Token,
 ) -> Response {
     const HOOK: &str = "notify delivery status";
-    if let Err(refused) = authenticate(&headers, &token, HOOK) {
+    if let Some(refused) = refuse_caller(&headers, &token, HOOK) {
         return refused;
     }
     let receipt = match DeliveryReceipt::parse(&body) {
@@ -166,7 +166,7 @@ async fn inbound_email(
     token: Token,
 ) -> Response {
     const HOOK: &str = "inbound email";
-    if let Err(refused) = authenticate(&headers, &token, HOOK) {
+    if let Some(refused) = refuse_caller(&headers, &token, HOOK) {
         return refused;
     }
     match app.receive_email(&body).await {

@@ -65,9 +65,7 @@ pub(crate) struct PlanPage {
 
 /// One message in the resident's view of the conversation.
 pub(crate) struct ThreadMessage {
-    /// `sent` for the resident's, `received` for the council's: the MOJ messages pattern's
-    /// sides, seen from the resident.
-    side: &'static str,
+    /// Written by the resident, rather than the council.
     from_you: bool,
     subject: Option<String>,
     body: String,
@@ -103,7 +101,6 @@ impl PlanPage {
                 .map(|m| {
                     let from_you = m.direction == Direction::Inbound;
                     ThreadMessage {
-                        side: if from_you { "sent" } else { "received" },
                         from_you,
                         subject: m.subject,
                         body: m.body,

@@ -94,8 +94,7 @@ on_both_databases! {
     async fn attachments_download_and_refused_files_are_named(app: TestApp) {
         let case = app.report("Sam Resident").await;
         let staff = app.sign_in("amy@council.example", Role::Agent).await;
-        let raw = format!(
-            "From: sam.resident@example.com\r\nTo: council@council.example\r\nSubject: Photo\r\n\
+        let raw = "From: sam.resident@example.com\r\nTo: council@council.example\r\nSubject: Photo\r\n\
              MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n\
              --b\r\nContent-Type: text/plain\r\n\r\nHere is the bin.\r\n\
              --b\r\nContent-Type: application/pdf; name=\"bin.pdf\"\r\n\
@@ -103,8 +102,7 @@ on_both_databases! {
              Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n\
              --b\r\nContent-Type: application/x-msdownload; name=\"run.exe\"\r\n\
              Content-Disposition: attachment; filename=\"run.exe\"\r\n\
-             Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n"
-        );
+             Content-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--b--\r\n";
         app.app.receive_email(raw.as_bytes()).await.unwrap();
         let path = format!("/staff/cases/{}/messages", case.reference);
         let page = staff.page(&path).await;
@@ -173,8 +171,8 @@ on_both_databases! {
             .submit(&format!("{plan}/messages"), &[("message", "I am in all day Tuesday.")])
             .await;
         assert_eq!(page.text(".govuk-notification-banner__heading"), "Your message has been sent");
-        assert!(page.text(".moj-message-item--sent").contains("I am in all day Tuesday."));
-        assert!(page.text(".moj-message-item--sent").contains("You"));
+        assert!(page.text(".casework-message--you").contains("I am in all day Tuesday."));
+        assert!(page.text(".casework-message--you").starts_with("You,"));
 
         let messages = staff.page(&format!("/staff/cases/{}/messages", case.reference)).await;
         assert!(messages.text(".moj-message-item--received").contains("I am in all day Tuesday."));
