@@ -172,7 +172,7 @@ on_both_databases! {
             .await;
         assert_eq!(page.text(".govuk-notification-banner__heading"), "Your message has been sent");
         assert!(page.text(".casework-message--you").contains("I am in all day Tuesday."));
-        assert!(page.text(".casework-message--you").starts_with("You,"));
+        assert!(page.text(".casework-message--you").starts_with("You"), "written by the resident");
 
         let messages = staff.page(&format!("/staff/cases/{}/messages", case.reference)).await;
         assert!(messages.text(".moj-message-item--received").contains("I am in all day Tuesday."));
