@@ -1,7 +1,7 @@
 //! Opt-out keywords and SMS fragment counting.
 
 use casework_channels::dev::DevSender;
-use casework_channels::sms::{fragments, is_stop};
+use casework_channels::sms::{fragments, is_start, is_stop};
 use casework_channels::{OutChannel, Outgoing, Sender};
 use proptest::prelude::*;
 
@@ -25,6 +25,17 @@ fn stop_and_its_variants_opt_out() {
         "Opt-out",
     ] {
         assert!(is_stop(text), "{text:?} should opt out");
+    }
+}
+
+#[test]
+fn start_opts_back_in_and_only_start() {
+    for text in ["START", "start", " Start. ", "unstop"] {
+        assert!(is_start(text), "{text:?} should opt back in");
+        assert!(!is_stop(text), "{text:?} is not a STOP");
+    }
+    for text in ["", "Please start the repair", "started", "STOP"] {
+        assert!(!is_start(text), "{text:?} should not opt back in");
     }
 }
 

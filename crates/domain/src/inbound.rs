@@ -248,6 +248,20 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever a provider sends as a number, reading it never panics, and a number read
+        /// once reads the same again.
+        #[test]
+        fn reading_a_number_is_settled_once_read(number in "\\PC{0,20}") {
+            if let Some(international) = international_phone(&number) {
+                proptest::prop_assert_eq!(international_phone(&international), Some(international.clone()));
+                for form in stored_forms(&international) {
+                    proptest::prop_assert_eq!(international_phone(&form), Some(international.clone()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_case_last_written_from_wins() {
         let cases = [
