@@ -809,7 +809,10 @@ pub struct MessageBody {
     pub to: Option<String>,
     pub from: Option<String>,
     pub subject: Option<String>,
+    /// For an email reply, without the quoted history and signature.
     pub body: String,
+    /// An email reply's whole text, when `body` is trimmed from it.
+    pub original: Option<String>,
     /// The service's template it was written from.
     pub template: Option<String>,
     /// Who wrote it: `staff:EMAIL`, `api:NAME`, `resident`.
@@ -836,6 +839,7 @@ impl From<Message> for MessageBody {
             from: message.from,
             subject: message.subject,
             body: message.body,
+            original: message.original,
             template: message.template,
             author: message.author.to_string(),
             status: message.status.as_str(),

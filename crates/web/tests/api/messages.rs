@@ -31,6 +31,22 @@ on_both_databases! {
         assert_eq!(listed["messages"][0]["id"], sent["id"]);
     }
 
+    async fn replies_are_listed_with_their_whole_text(app: TestApp) {
+        let case = app.create(&missed_bin()).await;
+        let reference = case["reference"].as_str().unwrap();
+        let raw = "From: amira.khan@example.com\r\nTo: council@council.example\r\nSubject: Re: bin\r\n\r\n\
+                   Still not emptied.\r\n\r\nOn Monday the council wrote:\r\n> We will come back\r\n";
+        app.app.receive_email(raw.as_bytes()).await.unwrap();
+        let (status, listed) = answer(app.get(&format!("/cases/{reference}/messages")).send().await.unwrap()).await;
+        assert_eq!(status, 200, "{listed}");
+        let reply = &listed["messages"][0];
+        assert_eq!(reply["direction"], "inbound");
+        assert_eq!(reply["status"], "received");
+        assert_eq!(reply["author"], "resident");
+        assert_eq!(reply["body"], "Still not emptied.");
+        assert!(reply["original"].as_str().unwrap().contains("> We will come back"));
+    }
+
     async fn bad_messages_name_their_field(app: TestApp) {
         let case = app.create(&missed_bin()).await;
         let path = format!("/cases/{}/messages", case["reference"].as_str().unwrap());
