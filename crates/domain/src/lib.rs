@@ -8,5 +8,6 @@
 pub mod calendar;
 pub mod case;
 pub mod message;
+pub mod open311;
 pub mod plan;
 pub mod service;
