@@ -16,6 +16,7 @@ mod error;
 mod health;
 mod jobs;
 mod messages;
+mod open311;
 mod plans;
 mod services;
 mod staff;
@@ -28,7 +29,7 @@ use casework_domain::service::{Role, ServiceCatalogue};
 use casework_store::Store;
 use time::OffsetDateTime;
 
-pub use api_keys::{NewApiKey, sha256_hex};
+pub use api_keys::{KeyCheck, NewApiKey, sha256_hex};
 pub use bulk::{BulkOutcome, MAX_BULK_CASES, SelectedCase};
 pub use cases::{CaseChangeRequest, NewCaseRequest};
 pub use config::{Feature, Features};
@@ -37,6 +38,7 @@ pub use error::AppError;
 pub use health::Readiness;
 pub use jobs::JobOutcome;
 pub use messages::{Senders, TemplatePreview};
+pub use open311::{Open311Query, Open311Receipt, Open311Report, Open311Update, Open311UpdateRequest};
 pub use plans::{LinkProblem, ResidentPlan, SharedPlan};
 pub use services::{load_calendar, load_services};
 pub use staff::{
