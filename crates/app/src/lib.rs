@@ -38,7 +38,9 @@ pub use error::AppError;
 pub use health::Readiness;
 pub use jobs::JobOutcome;
 pub use messages::{Senders, TemplatePreview};
-pub use open311::{Open311Query, Open311Receipt, Open311Report, Open311Update, Open311UpdateRequest};
+pub use open311::{
+    Open311Query, Open311Receipt, Open311Report, Open311Update, Open311UpdateRequest,
+};
 pub use plans::{LinkProblem, ResidentPlan, SharedPlan};
 pub use services::{load_calendar, load_services};
 pub use staff::{

@@ -87,7 +87,9 @@ impl App {
     ) -> Result<Open311Receipt, AppError> {
         let api_key_id = key_of(caller)?;
         let service = self.service(&report.service_code)?;
-        if report.lat.is_none() && report.long.is_none() && blank(&report.address_string)
+        if report.lat.is_none()
+            && report.long.is_none()
+            && blank(&report.address_string)
             && blank(&report.address_id)
         {
             return Err(CaseError::Invalid(vec![FieldError::new(
@@ -102,15 +104,18 @@ impl App {
             .filter(|a| !a.trim().is_empty())
             .or_else(|| {
                 // An address id (a UPRN, say) is all staff have to go on without an address.
-                report.address_id.as_ref().map(|id| format!("Address ID {id}"))
+                report
+                    .address_id
+                    .as_ref()
+                    .map(|id| format!("Address ID {id}"))
             });
         let location = Location {
             lat: report.lat,
             long: report.long,
             address,
         };
-        let answers = rules::answers(service, &report.attributes, &location)
-            .map_err(CaseError::Invalid)?;
+        let answers =
+            rules::answers(service, &report.attributes, &location).map_err(CaseError::Invalid)?;
         let draft = CaseDraft {
             contact: Some(rules::contact(&report.reporter)),
             answers,

@@ -89,18 +89,14 @@ pub fn attributes(service: &Service) -> Vec<Attribute> {
                     Datatype::Text,
                     Some("One line of the address per line; address_string when not given"),
                 ),
-                FieldKind::Address => (
-                    Datatype::Text,
-                    Some("One line of the address per line"),
-                ),
+                FieldKind::Address => (Datatype::Text, Some("One line of the address per line")),
                 FieldKind::Location if from_location => (
                     Datatype::String,
                     Some("Latitude and longitude as LAT,LONG; lat and long when not given"),
                 ),
-                FieldKind::Location => (
-                    Datatype::String,
-                    Some("Latitude and longitude as LAT,LONG"),
-                ),
+                FieldKind::Location => {
+                    (Datatype::String, Some("Latitude and longitude as LAT,LONG"))
+                }
             };
             let values = match field.kind {
                 FieldKind::YesNo => vec![value("yes", "Yes"), value("no", "No")],
@@ -170,10 +166,16 @@ pub fn answers(
             Ok(value) => {
                 answers.insert(field.code.clone(), value);
             }
-            Err(message) => errors.push(FieldError::new(format!("answers.{}", field.code), message)),
+            Err(message) => {
+                errors.push(FieldError::new(format!("answers.{}", field.code), message))
+            }
         }
     }
-    for field in service.fields.iter().filter(|f| filled_from_location(service, f)) {
+    for field in service
+        .fields
+        .iter()
+        .filter(|f| filled_from_location(service, f))
+    {
         if answers.contains_key(&field.code) {
             continue;
         }
@@ -207,9 +209,10 @@ fn answer_value(field: &Field, values: &[String]) -> Result<Value, String> {
         FieldKind::Date if value.len() > 10 && value.as_bytes()[10] == b'T' => {
             Value::String(value[..10].to_owned())
         }
-        FieldKind::Location => match value.split_once(',').map(|(lat, long)| {
-            (lat.trim().parse::<f64>(), long.trim().parse::<f64>())
-        }) {
+        FieldKind::Location => match value
+            .split_once(',')
+            .map(|(lat, long)| (lat.trim().parse::<f64>(), long.trim().parse::<f64>()))
+        {
             Some((Ok(lat), Ok(long))) => point(lat, long),
             // The service's own check names the question.
             _ => Value::String(value.clone()),
@@ -293,10 +296,21 @@ pub fn detailed_status(service: &Service, state: &str) -> &'static str {
             "not_councils_responsibility"
         } else if has(&["referred", "referral"]) {
             "internal_referral"
-        } else if has(&["no further action", "not collectable", "could not", "cancelled"]) {
+        } else if has(&[
+            "no further action",
+            "not collectable",
+            "could not",
+            "cancelled",
+        ]) {
             "no_further_action"
         } else if has(&[
-            "fixed", "complete", "collected", "resolved", "repaired", "prevented", "secured",
+            "fixed",
+            "complete",
+            "collected",
+            "resolved",
+            "repaired",
+            "prevented",
+            "secured",
         ]) {
             "fixed"
         } else {
@@ -403,11 +417,15 @@ pub fn client_update(
             .filter(|t| t.reopen && role >= t.role)
             .collect();
         if let [reopen] = reopenings[..] {
-            change = case.transition(service, calendar, &reopen.code, role, &Answers::new(), now)?;
+            change =
+                case.transition(service, calendar, &reopen.code, role, &Answers::new(), now)?;
         }
     }
     let mut text = match &update.author {
-        Some(author) => format!("Update from {} by {author} (status {status})", update.client),
+        Some(author) => format!(
+            "Update from {} by {author} (status {status})",
+            update.client
+        ),
         None => format!("Update from {} (status {status})", update.client),
     };
     let description = update.description.trim();
@@ -446,7 +464,12 @@ mod tests {
         let mut files: Vec<(String, String)> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+            .map(|p| {
+                (
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                )
+            })
             .collect();
         files.sort();
         ServiceCatalogue::from_files(files.iter().map(|(f, t)| (f.as_str(), t.as_str()))).unwrap()
@@ -480,7 +503,10 @@ mod tests {
         let bin_type = &attributes[1];
         assert_eq!(bin_type.datatype.as_str(), "singlevaluelist");
         assert!(bin_type.required);
-        assert_eq!(bin_type.values[0], value("general", "General waste (black bin)"));
+        assert_eq!(
+            bin_type.values[0],
+            value("general", "General waste (black bin)")
+        );
         assert_eq!(attributes[2].datatype, Datatype::Datetime);
         let yes_no = &attributes[3];
         assert_eq!(yes_no.values, [value("yes", "Yes"), value("no", "No")]);
@@ -569,13 +595,28 @@ mod tests {
             ("missed-bin", "reported", "open", "open"),
             ("missed-bin", "scheduled", "open", "action_scheduled"),
             ("missed-bin", "collected", "closed", "fixed"),
-            ("missed-bin", "not_collectable", "closed", "no_further_action"),
+            (
+                "missed-bin",
+                "not_collectable",
+                "closed",
+                "no_further_action",
+            ),
             ("housing-repair", "triaged", "open", "investigating"),
-            ("housing-repair", "appointment_booked", "open", "action_scheduled"),
+            (
+                "housing-repair",
+                "appointment_booked",
+                "open",
+                "action_scheduled",
+            ),
             ("housing-repair", "awaiting_parts", "open", "in_progress"),
             ("housing-repair", "completed", "closed", "fixed"),
             ("housing-repair", "cancelled", "closed", "no_further_action"),
-            ("noise-complaint", "closed_no_further_action", "closed", "no_further_action"),
+            (
+                "noise-complaint",
+                "closed_no_further_action",
+                "closed",
+                "no_further_action",
+            ),
             ("noise-complaint", "resolved", "closed", "fixed"),
             ("homelessness-prevention", "duty_ended", "closed", "closed"),
         ];
@@ -593,7 +634,10 @@ mod tests {
         let start = NOW - 10 * day;
         assert_eq!(window(Some(start), None, NOW), Ok((start, start + WINDOW)));
         assert_eq!(window(None, Some(start), NOW), Ok((start - WINDOW, start)));
-        assert_eq!(window(Some(NOW), Some(start), NOW).unwrap_err().field, "end_date");
+        assert_eq!(
+            window(Some(NOW), Some(start), NOW).unwrap_err().field,
+            "end_date"
+        );
         let too_long = window(Some(NOW - 91 * day), Some(NOW), NOW).unwrap_err();
         assert_eq!(too_long.field, "start_date");
     }

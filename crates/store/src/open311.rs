@@ -162,9 +162,9 @@ macro_rules! impl_open311_store {
             use sqlx::types::Json;
             use time::OffsetDateTime;
 
-            use super::$store;
             use super::plan_impl::insert_plan;
             use super::shared_impl::{case_row, insert_events, push_new_cases, update_row};
+            use super::$store;
             use $crate::db_time::DbTime;
             use $crate::open311::{NewOpen311Request, Open311Filter, Open311Request, Open311Store};
             use $crate::rows::{CaseRow, EventRow, case_columns};
@@ -189,8 +189,10 @@ macro_rules! impl_open311_store {
                     let row = sql.build_query_as::<CaseRow>().fetch_one(&mut *tx).await?;
                     let created_at = DbTime::from(case.created_at);
                     let number = row.number;
-                    let events: Vec<_> =
-                        events.iter().map(|event| (number, created_at, event)).collect();
+                    let events: Vec<_> = events
+                        .iter()
+                        .map(|event| (number, created_at, event))
+                        .collect();
                     insert_events(&mut tx, actor, &events).await?;
                     insert_plan(&mut tx, Reference::new(number), &case.plan, created_at).await?;
                     sqlx::query(
@@ -245,10 +247,12 @@ macro_rules! impl_open311_store {
                         None => {}
                     }
                     if let Some(from) = filter.created_from {
-                        sql.push(" AND created_at >= ").push_bind(DbTime::from(from));
+                        sql.push(" AND created_at >= ")
+                            .push_bind(DbTime::from(from));
                     }
                     if let Some(before) = filter.created_before {
-                        sql.push(" AND created_at < ").push_bind(DbTime::from(before));
+                        sql.push(" AND created_at < ")
+                            .push_bind(DbTime::from(before));
                     }
                     sql.push(" ORDER BY created_at DESC, number DESC LIMIT ")
                         .push_bind(i64::from(filter.limit));
@@ -284,10 +288,8 @@ macro_rules! impl_open311_store {
                         .into_iter()
                         .map(|case| {
                             let number = case.reference.number();
-                            let at = reports
-                                .iter()
-                                .position(|r| r.0 == number)
-                                .ok_or_else(|| {
+                            let at =
+                                reports.iter().position(|r| r.0 == number).ok_or_else(|| {
                                     StoreError::Corrupt(format!(
                                         "open311 request {number} vanished while read"
                                     ))

@@ -28,7 +28,14 @@ const T0: OffsetDateTime = datetime!(2026-12-04 09:00 UTC);
 
 async fn key(store: &Arc<dyn Store>, name: &str, scopes: &[KeyScope]) -> ApiKey {
     store
-        .insert_api_key(name, Role::Agent, scopes, "cw_x", &format!("hash-{name}"), T0)
+        .insert_api_key(
+            name,
+            Role::Agent,
+            scopes,
+            "cw_x",
+            &format!("hash-{name}"),
+            T0,
+        )
         .await
         .unwrap()
 }
@@ -81,10 +88,18 @@ async fn report(
         device_id: Some("device-1".into()),
         account_id: None,
         address_id: Some("UPRN 100".into()),
-        media_urls: vec!["https://example.com/a.jpeg".into(), "https://example.com/b.jpeg".into()],
+        media_urls: vec![
+            "https://example.com/a.jpeg".into(),
+            "https://example.com/b.jpeg".into(),
+        ],
     };
     store
-        .insert_open311_case(&case, &Actor::ApiClient(key.name.clone()), &[created], &request)
+        .insert_open311_case(
+            &case,
+            &Actor::ApiClient(key.name.clone()),
+            &[created],
+            &request,
+        )
         .await
         .unwrap()
 }
@@ -95,10 +110,19 @@ fn references(requests: &[casework_store::Open311Request]) -> Vec<Reference> {
 
 async fn keys_keep_their_scopes(db: &TestDatabase) {
     let store = db.store().await;
-    let both = key(&store, "both", &[KeyScope::Open311, KeyScope::Api, KeyScope::Open311]).await;
+    let both = key(
+        &store,
+        "both",
+        &[KeyScope::Open311, KeyScope::Api, KeyScope::Open311],
+    )
+    .await;
     assert_eq!(both.scopes, [KeyScope::Api, KeyScope::Open311]);
     let open311 = key(&store, "open311", &[KeyScope::Open311]).await;
-    let found = store.api_key_by_hash("hash-open311").await.unwrap().unwrap();
+    let found = store
+        .api_key_by_hash("hash-open311")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found, open311);
     assert_eq!(found.scopes, [KeyScope::Open311]);
     assert_eq!("open311".parse(), Ok(KeyScope::Open311));
@@ -217,7 +241,10 @@ async fn tokens_find_their_case_for_their_key_only(db: &TestDatabase) {
         store.open311_token(fms.id, "token-hash").await.unwrap(),
         Some(case.reference)
     );
-    assert_eq!(store.open311_token(app.id, "token-hash").await.unwrap(), None);
+    assert_eq!(
+        store.open311_token(app.id, "token-hash").await.unwrap(),
+        None
+    );
     assert_eq!(store.open311_token(fms.id, "other").await.unwrap(), None);
 }
 
@@ -294,7 +321,10 @@ async fn a_client_update_is_saved_once_and_refuses_a_stale_case(db: &TestDatabas
         .await
         .unwrap();
     assert_eq!(again, id, "a retried update is the same update");
-    assert_eq!(store.events(case.reference).await.unwrap().len(), events.len());
+    assert_eq!(
+        store.events(case.reference).await.unwrap().len(),
+        events.len()
+    );
     let stale = store
         .save_open311_update(&noted, &actor, &[note], fms.id, Some("fms-43"))
         .await;
@@ -302,5 +332,8 @@ async fn a_client_update_is_saved_once_and_refuses_a_stale_case(db: &TestDatabas
         matches!(stale, Err(StoreError::Conflict { expected: 1, .. })),
         "{stale:?}"
     );
-    assert_eq!(store.open311_update_event(fms.id, "fms-43").await.unwrap(), None);
+    assert_eq!(
+        store.open311_update_event(fms.id, "fms-43").await.unwrap(),
+        None
+    );
 }

@@ -154,10 +154,7 @@ impl IntoResponse for Document {
     fn into_response(self) -> Response {
         let (content_type, mut body) = match self.format {
             Format::Json => ("application/json; charset=utf-8", Vec::new()),
-            Format::Xml => (
-                "text/xml; charset=utf-8",
-                declaration(),
-            ),
+            Format::Xml => ("text/xml; charset=utf-8", declaration()),
         };
         body.extend(self.render());
         (
@@ -220,8 +217,14 @@ mod tests {
 
     #[test]
     fn only_json_and_xml_suffixes_name_a_resource() {
-        assert_eq!(Format::split("services.xml"), Some(("services", Format::Xml)));
-        assert_eq!(Format::split("CW-000001.json"), Some(("CW-000001", Format::Json)));
+        assert_eq!(
+            Format::split("services.xml"),
+            Some(("services", Format::Xml))
+        );
+        assert_eq!(
+            Format::split("CW-000001.json"),
+            Some(("CW-000001", Format::Json))
+        );
         assert_eq!(Format::split("services"), None);
         assert_eq!(Format::split("services.html"), None);
         assert_eq!(Format::split(".json"), None);

@@ -16,9 +16,7 @@ use casework_app::domain::case::Reference;
 use casework_app::domain::open311::{self as rules, AttributeAnswer, Reporter};
 use casework_app::domain::service::answers::FieldError;
 use casework_app::store::{KeyScope, Open311Request};
-use casework_app::{
-    App, Caller, KeyCheck, Open311Query, Open311Report, Open311UpdateRequest,
-};
+use casework_app::{App, Caller, KeyCheck, Open311Query, Open311Report, Open311UpdateRequest};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -76,7 +74,10 @@ async fn read(
             "services" => Ok(services(&app, format)),
             "requests" => list_requests(&app, format, &params).await,
             "servicerequestupdates" => list_updates(&app, format, &params).await,
-            _ => Err(Open311Error::not_found(format, "There is no such Open311 resource")),
+            _ => Err(Open311Error::not_found(
+                format,
+                "There is no such Open311 resource",
+            )),
         }
     };
     answer.await.into_response()
@@ -98,7 +99,10 @@ async fn write(
         match name {
             "requests" => create_request(&app, format, &params).await,
             "servicerequestupdates" => post_update(&app, format, &params).await,
-            _ => Err(Open311Error::not_found(format, "There is no such Open311 resource")),
+            _ => Err(Open311Error::not_found(
+                format,
+                "There is no such Open311 resource",
+            )),
         }
     };
     answer.await.into_response()
@@ -234,7 +238,10 @@ fn checked(format: Format, problems: Vec<FieldError>) -> Result<(), Open311Error
 }
 
 fn w3c(at: OffsetDateTime) -> Node {
-    Node::Text(at.format(&Rfc3339).expect("every stored instant formats as RFC 3339"))
+    Node::Text(
+        at.format(&Rfc3339)
+            .expect("every stored instant formats as RFC 3339"),
+    )
 }
 
 fn discovery(format: Format, base: &BaseUrl, changeset: Changeset) -> Document {
@@ -256,7 +263,10 @@ fn discovery(format: Format, base: &BaseUrl, changeset: Changeset) -> Document {
         "discovery",
         Node::Record(vec![
             ("changeset", w3c(changeset.0)),
-            ("contact", Node::text("Contact the council that runs this service")),
+            (
+                "contact",
+                Node::text("Contact the council that runs this service"),
+            ),
             (
                 "key_service",
                 Node::text("Ask the council for an API key with the open311 scope"),
@@ -275,7 +285,10 @@ fn services(app: &App, format: Format) -> Document {
                 ("service_code", Node::text(&service.code)),
                 ("service_name", Node::text(&service.name)),
                 ("description", Node::text(&service.description)),
-                ("metadata", Node::Bool(!rules::attributes(service).is_empty())),
+                (
+                    "metadata",
+                    Node::Bool(!rules::attributes(service).is_empty()),
+                ),
                 ("type", Node::text("realtime")),
                 ("keywords", Node::Null),
                 ("group", Node::text(&service.team)),
@@ -296,7 +309,12 @@ async fn service_definition(State(app): State<App>, Path(file): Path<String>) ->
             let values = attribute
                 .values
                 .into_iter()
-                .map(|v| Node::Record(vec![("key", Node::Text(v.key)), ("name", Node::Text(v.name))]))
+                .map(|v| {
+                    Node::Record(vec![
+                        ("key", Node::Text(v.key)),
+                        ("name", Node::Text(v.name)),
+                    ])
+                })
                 .collect();
             Node::Record(vec![
                 ("variable", Node::Bool(true)),
@@ -337,7 +355,10 @@ fn request_node(app: &App, request: &Open311Request) -> Node {
     Node::Record(vec![
         ("service_request_id", Node::Text(case.reference.to_string())),
         ("status", Node::text(status)),
-        ("status_notes", Node::optional(state.map(|s| s.label.clone()))),
+        (
+            "status_notes",
+            Node::optional(state.map(|s| s.label.clone())),
+        ),
         (
             "service_name",
             Node::text(service.map_or(&case.service, |s| &s.name)),
@@ -357,7 +378,10 @@ fn request_node(app: &App, request: &Open311Request) -> Node {
         ("zipcode", Node::Null),
         ("lat", coordinate(location.and_then(|l| l.lat))),
         ("long", coordinate(location.and_then(|l| l.long))),
-        ("media_url", Node::optional(request.media_urls.first().cloned())),
+        (
+            "media_url",
+            Node::optional(request.media_urls.first().cloned()),
+        ),
     ])
 }
 
@@ -365,13 +389,20 @@ async fn list_requests(app: &App, format: Format, params: &Params) -> Answer {
     let caller = caller(app, format, params).await?;
     let mut problems = Vec::new();
     let mut references = Vec::new();
-    for id in params.all("service_request_id").iter().flat_map(|ids| ids.split(',')) {
+    for id in params
+        .all("service_request_id")
+        .iter()
+        .flat_map(|ids| ids.split(','))
+    {
         match id.trim().parse::<Reference>() {
             Ok(reference) => references.push(reference),
             Err(_) if id.trim().is_empty() => {}
             Err(_) => problems.push(FieldError::new(
                 "service_request_id",
-                format!("{} is not a request id: they look like CW-000123", id.trim()),
+                format!(
+                    "{} is not a request id: they look like CW-000123",
+                    id.trim()
+                ),
             )),
         }
     }
@@ -485,7 +516,10 @@ async fn create_request(app: &App, format: Format, params: &Params) -> Answer {
     if app.services().get(&report.service_code).is_none() {
         return Err(Open311Error::bad_request(
             format,
-            format!("service_code: {} is not a service here", report.service_code),
+            format!(
+                "service_code: {} is not a service here",
+                report.service_code
+            ),
         ));
     }
     let receipt = app
@@ -577,7 +611,9 @@ async fn post_update(app: &App, format: Format, params: &Params) -> Answer {
         .join(" ");
     let request = Open311UpdateRequest {
         reference,
-        client_update_id: params.text("update_id").or_else(|| params.text("update_id_ext")),
+        client_update_id: params
+            .text("update_id")
+            .or_else(|| params.text("update_id_ext")),
         status: status.unwrap_or_default(),
         description: params.text("description").unwrap_or_default(),
         author: (!author.is_empty()).then_some(author),

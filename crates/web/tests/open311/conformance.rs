@@ -13,7 +13,9 @@ use serde_json::Value;
 use crate::helpers::{Element, TestApp, missed_bin, parse_xml};
 
 fn example(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/open311/examples").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/open311/examples")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
@@ -87,14 +89,20 @@ fn same_shape(ours: &BTreeSet<String>, example: &BTreeSet<String>, extra: &[&str
         .difference(example)
         .filter(|p| !extra.iter().any(|e| p.ends_with(e)))
         .collect();
-    assert!(missing.is_empty() && added.is_empty(), "{what}: missing {missing:?}, added {added:?}");
+    assert!(
+        missing.is_empty() && added.is_empty(),
+        "{what}: missing {missing:?}, added {added:?}"
+    );
 }
 
 async fn reported(app: &TestApp) -> (String, String) {
     let response = app.post("requests.xml", &missed_bin()).await;
     let root = parse_xml(&response.text().await.unwrap());
     let request = root.child("request");
-    (request.text_of("service_request_id").to_owned(), request.text_of("token").to_owned())
+    (
+        request.text_of("service_request_id").to_owned(),
+        request.text_of("token").to_owned(),
+    )
 }
 
 on_both_databases! {
@@ -153,7 +161,10 @@ on_both_databases! {
 #[test]
 fn the_shapes_tell_documents_apart() {
     assert_ne!(example_xml("services.xml"), example_xml("requests.xml"));
-    assert!(example_xml("service_definition.xml").contains("service_definition/attributes/attribute/values/value/key"));
+    assert!(
+        example_xml("service_definition.xml")
+            .contains("service_definition/attributes/attribute/values/value/key")
+    );
     assert!(example_json("service_definition.json").contains("{}.attributes[]{}.values[]{}.key"));
     assert!(example_json("errors.json").contains("[]{}.code"));
 }

@@ -132,6 +132,11 @@ on_both_databases! {
 async fn switched_off_open311_serves_nothing() {
     let features: Features = "api,worktray".parse().unwrap();
     let app = spawn_app_with(TestDatabase::sqlite(), features).await;
-    let response = app.client.get(app.url("services.xml")).send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("services.xml"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
 }

@@ -73,7 +73,11 @@ pub fn missed_bin() -> Vec<(String, String)> {
 }
 
 /// `form` without `name`, or with it set to `value`.
-pub fn with(mut form: Vec<(String, String)>, name: &str, value: Option<&str>) -> Vec<(String, String)> {
+pub fn with(
+    mut form: Vec<(String, String)>,
+    name: &str,
+    value: Option<&str>,
+) -> Vec<(String, String)> {
     form.retain(|(k, _)| k != name);
     if let Some(value) = value {
         form.push((name.to_owned(), value.to_owned()));
@@ -138,10 +142,17 @@ pub fn with_query(url: &str, query: &[(&str, &str)]) -> String {
 /// The status and JSON body of a response.
 pub async fn json(response: Response) -> (u16, Value) {
     let status = response.status().as_u16();
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let text = response.text().await.unwrap();
-    assert!(content_type.starts_with("application/json"), "{content_type}: {text}");
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}: {text}"
+    );
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, body)
 }
 
@@ -180,7 +191,10 @@ pub fn parse_xml(text: &str) -> Element {
         children: Vec::new(),
     }];
     loop {
-        match reader.read_event().unwrap_or_else(|e| panic!("bad XML {e}: {text}")) {
+        match reader
+            .read_event()
+            .unwrap_or_else(|e| panic!("bad XML {e}: {text}"))
+        {
             Event::Start(start) => stack.push(Element {
                 name: start.name().as_ref().to_owned(),
                 text: String::new(),
@@ -215,9 +229,15 @@ pub fn parse_xml(text: &str) -> Element {
 /// The status and XML root of a response, which must declare itself as UTF-8.
 pub async fn xml(response: Response) -> (u16, Element) {
     let status = response.status().as_u16();
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let text = response.text().await.unwrap();
-    assert!(content_type.starts_with("text/xml"), "{content_type}: {text}");
+    assert!(
+        content_type.starts_with("text/xml"),
+        "{content_type}: {text}"
+    );
     assert!(
         text.starts_with(r#"<?xml version="1.0" encoding="utf-8"?>"#),
         "no declaration: {text}"
