@@ -306,7 +306,13 @@ async fn a_client_update_is_saved_once_and_refuses_a_stale_case(db: &TestDatabas
         text: "Update from fms (status OPEN)".into(),
     };
     let id = store
-        .save_open311_update(&noted, &actor, &[note.clone()], fms.id, Some("fms-42"))
+        .save_open311_update(
+            &noted,
+            &actor,
+            std::slice::from_ref(&note),
+            fms.id,
+            Some("fms-42"),
+        )
         .await
         .unwrap();
     let events = store.events(case.reference).await.unwrap();
@@ -317,7 +323,13 @@ async fn a_client_update_is_saved_once_and_refuses_a_stale_case(db: &TestDatabas
         Some(id)
     );
     let again = store
-        .save_open311_update(&noted, &actor, &[note.clone()], fms.id, Some("fms-42"))
+        .save_open311_update(
+            &noted,
+            &actor,
+            std::slice::from_ref(&note),
+            fms.id,
+            Some("fms-42"),
+        )
         .await
         .unwrap();
     assert_eq!(again, id, "a retried update is the same update");
