@@ -5,7 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use casework_domain::case::Actor;
 use casework_domain::service::Role;
-use casework_store::ApiKey;
+use casework_domain::service::answers::FieldError;
+use casework_store::{ApiKey, KeyScope};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -22,6 +23,16 @@ pub struct NewApiKey {
     pub secret: String,
 }
 
+/// What a key presented for one scope stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// Unknown or revoked.
+    Unknown,
+    /// A working key, made for other calls than these.
+    OutOfScope,
+    Allowed(Caller),
+}
+
 /// The hex SHA-256 of some bytes: how keys, and idempotent requests, are recognised.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -31,7 +42,25 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl App {
+    /// A key for the JSON API, as keys were before they had scopes.
     pub async fn create_api_key(&self, name: &str, role: Role) -> Result<NewApiKey, AppError> {
+        self.create_scoped_api_key(name, role, &[KeyScope::Api])
+            .await
+    }
+
+    /// A key that may call what `scopes` name: the JSON API, Open311, or both.
+    pub async fn create_scoped_api_key(
+        &self,
+        name: &str,
+        role: Role,
+        scopes: &[KeyScope],
+    ) -> Result<NewApiKey, AppError> {
+        if scopes.is_empty() {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "scope",
+                "Give the key a scope: api, open311 or both",
+            )]));
+        }
         let mut bytes = [0u8; 32];
         rand::rng().fill_bytes(&mut bytes);
         let secret = format!("{KEY_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
@@ -40,6 +69,7 @@ impl App {
             .insert_api_key(
                 name.trim(),
                 role,
+                scopes,
                 &secret[..SHOWN_CHARS],
                 &sha256_hex(secret.as_bytes()),
                 self.now(),
@@ -48,22 +78,36 @@ impl App {
         Ok(NewApiKey { key, secret })
     }
 
-    /// The caller a bearer key stands for, or `None` for a key that is unknown or revoked.
-    pub async fn authenticate_api_key(&self, secret: &str) -> Result<Option<Caller>, AppError> {
+    /// What a bearer key stands for on the JSON API.
+    pub async fn authenticate_api_key(&self, secret: &str) -> Result<KeyCheck, AppError> {
+        self.authenticate_key(secret, KeyScope::Api).await
+    }
+
+    /// What a key stands for on the calls of `scope`: the caller, if it is known, not revoked
+    /// and made for them.
+    pub async fn authenticate_key(
+        &self,
+        secret: &str,
+        scope: KeyScope,
+    ) -> Result<KeyCheck, AppError> {
         if !secret.starts_with(KEY_PREFIX) {
-            return Ok(None);
+            return Ok(KeyCheck::Unknown);
         }
         let key = self
             .store
             .api_key_by_hash(&sha256_hex(secret.as_bytes()))
             .await?;
-        Ok(key.map(|key| Caller {
-            actor: Actor::ApiClient(key.name),
-            role: key.role,
-            api_key_id: Some(key.id),
-            // Another system acts for the whole council.
-            teams: None,
-        }))
+        Ok(match key {
+            None => KeyCheck::Unknown,
+            Some(key) if !key.scopes.contains(&scope) => KeyCheck::OutOfScope,
+            Some(key) => KeyCheck::Allowed(Caller {
+                actor: Actor::ApiClient(key.name),
+                role: key.role,
+                api_key_id: Some(key.id),
+                // Another system acts for the whole council.
+                teams: None,
+            }),
+        })
     }
 }
 

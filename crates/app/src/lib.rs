@@ -16,6 +16,7 @@ mod error;
 mod health;
 mod jobs;
 mod messages;
+mod open311;
 mod plans;
 mod replies;
 mod services;
@@ -29,7 +30,7 @@ use casework_domain::service::{Role, ServiceCatalogue};
 use casework_store::Store;
 use time::OffsetDateTime;
 
-pub use api_keys::{NewApiKey, sha256_hex};
+pub use api_keys::{KeyCheck, NewApiKey, sha256_hex};
 pub use bulk::{BulkOutcome, MAX_BULK_CASES, SelectedCase};
 pub use cases::{CaseChangeRequest, NewCaseRequest};
 pub use config::{Feature, Features};
@@ -38,6 +39,9 @@ pub use error::AppError;
 pub use health::Readiness;
 pub use jobs::JobOutcome;
 pub use messages::{Senders, TemplatePreview};
+pub use open311::{
+    Open311Query, Open311Receipt, Open311Report, Open311Update, Open311UpdateRequest,
+};
 pub use plans::{LinkProblem, ResidentPlan, SharedPlan};
 pub use replies::{Filed, MAX_PLAN_REPLY_CHARS, ReplyAddress};
 pub use services::{load_calendar, load_services};

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use casework_app::store::KeyScope;
 use casework_app::{App, Caller, NewStaffMember, StaffMember, load_services};
 use casework_domain::case::Actor;
 use casework_domain::service::Role;
@@ -102,12 +103,17 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum ApikeyCommand {
     /// Make a key and print it once: only its hash is kept.
+    #[command(visible_alias = "add")]
     Create {
         #[arg(long)]
         name: String,
         /// What the key may do in a workflow: agent, lead or admin.
         #[arg(long, default_value = "agent")]
         role: Role,
+        /// What the key may call: api (the JSON API) or open311 (Open311 GeoReport v2, for
+        /// FixMyStreet and other Open311 clients); give --scope twice for both.
+        #[arg(long = "scope", value_name = "SCOPE", default_value = "api")]
+        scopes: Vec<KeyScope>,
     },
 }
 
@@ -310,15 +316,25 @@ async fn run(
         }
         Command::Check { dir } => return Ok(check(dir.as_deref().unwrap_or(&config.services_dir))),
         Command::Apikey {
-            command: ApikeyCommand::Create { name, role },
+            command: ApikeyCommand::Create { name, role, scopes },
         } => {
             let app = config.app().await?;
-            let key = app.create_api_key(&name, role).await?;
+            let key = app.create_scoped_api_key(&name, role, &scopes).await?;
+            let scopes: Vec<&str> = key.key.scopes.iter().map(|s| s.as_str()).collect();
             println!(
-                "API key \"{}\" ({}):\n\n  {}\n",
-                key.key.name, key.key.role, key.secret
+                "API key \"{}\" ({}, for {}):\n\n  {}\n",
+                key.key.name,
+                key.key.role,
+                scopes.join(" and "),
+                key.secret
             );
-            println!("Send it as `Authorization: Bearer KEY`. It is shown only this once.");
+            if key.key.scopes.contains(&KeyScope::Api) {
+                println!("On the JSON API, send it as `Authorization: Bearer KEY`.");
+            }
+            if key.key.scopes.contains(&KeyScope::Open311) {
+                println!("On Open311, send it as the api_key argument.");
+            }
+            println!("It is shown only this once.");
         }
         Command::User { command } => user(&config, command).await?,
         Command::Seed { cases, seed } => {

@@ -222,6 +222,26 @@ fn migrate_apikey_and_seed_work_on_a_new_database() {
         .unwrap();
     assert!(output.status.success(), "{}", text(&output));
     assert!(text(&output).contains("cw_"));
+    assert!(text(&output).contains("for api"), "{}", text(&output));
+    let output = casework(&database)
+        .args([
+            "apikey",
+            "add",
+            "--name",
+            "fixmystreet",
+            "--scope",
+            "open311",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(text(&output).contains("for open311"), "{}", text(&output));
+    assert!(text(&output).contains("api_key"), "{}", text(&output));
+    let output = casework(&database)
+        .args(["apikey", "add", "--name", "x", "--scope", "everything"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
     let output = casework(&database)
         .args(["seed", "--cases", "120"])
         .output()

@@ -9,5 +9,6 @@ pub mod calendar;
 pub mod case;
 pub mod inbound;
 pub mod message;
+pub mod open311;
 pub mod plan;
 pub mod service;

@@ -1,7 +1,7 @@
 //! Persistence for Casework on SQLite (the embedded default) and PostgreSQL (what a council
 //! deploys): migrations, the queries behind the worktray and the API, the job queue, staff
-//! with their teams, sessions and sign-in records, shared plans with their access links, and
-//! messages with residents.
+//! with their teams, sessions and sign-in records, shared plans with their access links,
+//! messages with residents, and what Open311 reports carried.
 //!
 //! This is the only crate that speaks SQL. It knows the domain's records but none of its rules:
 //! it must not depend on the app, web or worker crates, and it never decides anything a case
@@ -18,6 +18,7 @@ mod connect;
 mod db_time;
 mod error;
 mod messages;
+mod open311;
 mod plans;
 mod postgres;
 mod replies;
@@ -29,6 +30,9 @@ pub mod testing;
 
 pub use connect::connect;
 pub use messages::{MessageStore, StatusChange};
+pub use open311::{
+    KeyScope, NewOpen311Request, Open311Filter, Open311Request, Open311Store, UnknownScope,
+};
 pub use plans::{AccessLink, DueAction, NewAccessLink, PlanStore};
 pub use postgres::PgStore;
 pub use replies::ReplyStore;
@@ -89,6 +93,8 @@ pub struct ApiKey {
     pub role: Role,
     /// The first characters of the key, so that people can tell keys apart.
     pub prefix: String,
+    /// What the key may call, each once, in order.
+    pub scopes: Vec<KeyScope>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -298,7 +304,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything Casework keeps. One trait, two backends, one behaviour. Each area beyond cases,
 /// jobs and staff has its own trait in its own module, which `Store` includes.
 #[async_trait]
-pub trait Store: PlanStore + MessageStore + ReplyStore + Send + Sync + 'static {
+pub trait Store:
+    PlanStore + MessageStore + ReplyStore + Open311Store + Send + Sync + 'static
+{
     /// Brings the schema up to date. Safe to run from several processes at once.
     async fn migrate(&self) -> Result<()>;
     /// Answers whether the database can be reached now.
@@ -376,6 +384,7 @@ pub trait Store: PlanStore + MessageStore + ReplyStore + Send + Sync + 'static {
         &self,
         name: &str,
         role: Role,
+        scopes: &[KeyScope],
         prefix: &str,
         hash: &str,
         now: OffsetDateTime,

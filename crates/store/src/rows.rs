@@ -187,6 +187,7 @@ pub(crate) struct ApiKeyRow {
     id: i64,
     name: String,
     role: String,
+    scopes: String,
     prefix: String,
     created_at: DbTime,
     revoked_at: Option<DbTime>,
@@ -200,10 +201,13 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             .role
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("api key {}: {e}", row.id)))?;
+        let scopes = crate::open311::parse_scopes(&row.scopes)
+            .map_err(|e| StoreError::Corrupt(format!("api key {}: {e}", row.id)))?;
         Ok(ApiKey {
             id: row.id,
             name: row.name,
             role,
+            scopes,
             prefix: row.prefix,
             created_at: row.created_at.get(),
             revoked_at: row.revoked_at.map(DbTime::get),

@@ -550,17 +550,19 @@ macro_rules! impl_store {
                     &self,
                     name: &str,
                     role: Role,
+                    scopes: &[$crate::KeyScope],
                     prefix: &str,
                     hash: &str,
                     now: OffsetDateTime,
                 ) -> Result<ApiKey> {
                     sqlx::query_as::<_, ApiKeyRow>(
-                        "INSERT INTO api_keys (name, role, prefix, hash, created_at) \
-                         VALUES ($1, $2, $3, $4, $5) \
-                         RETURNING id, name, role, prefix, created_at, revoked_at",
+                        "INSERT INTO api_keys (name, role, scopes, prefix, hash, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) \
+                         RETURNING id, name, role, scopes, prefix, created_at, revoked_at",
                     )
                     .bind(name)
                     .bind(role.as_str())
+                    .bind($crate::open311::scopes_text(scopes))
                     .bind(prefix)
                     .bind(hash)
                     .bind(DbTime::from(now))
@@ -571,7 +573,7 @@ macro_rules! impl_store {
 
                 async fn api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>> {
                     sqlx::query_as::<_, ApiKeyRow>(
-                        "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys \
+                        "SELECT id, name, role, scopes, prefix, created_at, revoked_at FROM api_keys \
                          WHERE hash = $1 AND revoked_at IS NULL",
                     )
                     .bind(hash)
@@ -937,7 +939,7 @@ macro_rules! impl_store {
                 row.with_teams(teams).map(Some)
             }
 
-            async fn case_row<'e>(
+            pub(super) async fn case_row<'e>(
                 executor: impl sqlx::Executor<'e, Database = Db>,
                 reference: Reference,
             ) -> Result<Option<CaseRow>> {
@@ -952,7 +954,7 @@ macro_rules! impl_store {
             }
 
             /// `INSERT INTO cases (..) VALUES (..), ..`, each case at version 1.
-            fn push_new_cases(sql: &mut QueryBuilder<Db>, cases: &[NewCase]) {
+            pub(super) fn push_new_cases(sql: &mut QueryBuilder<Db>, cases: &[NewCase]) {
                 sql.push(format_args!("INSERT INTO cases ({NEW_CASE_COLUMNS}) "));
                 sql.push_values(cases, |mut row, case| {
                     let location = case.location.as_ref();
@@ -986,7 +988,7 @@ macro_rules! impl_store {
 
             /// Saves `case` if it is still at its version. Its service, creation time and
             /// external reference are fixed when it is made, and are not written again.
-            async fn update_row(conn: &mut Conn, case: &Case) -> Result<Option<CaseRow>> {
+            pub(super) async fn update_row(conn: &mut Conn, case: &Case) -> Result<Option<CaseRow>> {
                 let location = case.location.as_ref();
                 Ok(sqlx::query_as(concat!(
                     "UPDATE cases SET state = $3, open = $4, priority = $5, team = $6, ",

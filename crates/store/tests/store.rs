@@ -12,7 +12,7 @@ use casework_domain::plan::Plan;
 use casework_domain::service::Role;
 use casework_store::testing::TestDatabase;
 use casework_store::{
-    Assignee, CaseFilter, CaseQuery, CaseSort, IdempotencyClaim, NewJob, PriorityRank,
+    Assignee, CaseFilter, CaseQuery, CaseSort, IdempotencyClaim, KeyScope, NewJob, PriorityRank,
     SchemaStatus, Store, StoreError, backend_tests,
 };
 use serde_json::json;
@@ -295,7 +295,7 @@ async fn numbers_increase_and_are_never_reused(db: &TestDatabase) {
 async fn idempotency_keys_replay_the_first_case(db: &TestDatabase) {
     let store = db.store().await;
     let key = store
-        .insert_api_key("crm", Role::Agent, "cw_abc", "hash-1", T0)
+        .insert_api_key("crm", Role::Agent, &[KeyScope::Api], "cw_abc", "hash-1", T0)
         .await
         .unwrap();
     let claim = |request_hash: &str| IdempotencyClaim {
@@ -1337,7 +1337,14 @@ async fn retried_and_failed_jobs(db: &TestDatabase) {
 async fn api_keys_are_found_by_hash_until_revoked(db: &TestDatabase) {
     let store = db.store().await;
     let key = store
-        .insert_api_key("FixMyStreet", Role::Lead, "cw_AbCdEfG", "h-abc", T0)
+        .insert_api_key(
+            "FixMyStreet",
+            Role::Lead,
+            &[KeyScope::Api],
+            "cw_AbCdEfG",
+            "h-abc",
+            T0,
+        )
         .await
         .unwrap();
     assert_eq!(

@@ -79,6 +79,15 @@ impl ApiError {
         )
     }
 
+    /// A working key made for other calls, such as an Open311 key on the JSON API.
+    pub fn out_of_scope() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This API key is not for the JSON API: ask for a key with the api scope",
+        )
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
     }

@@ -1,6 +1,7 @@
 //! Casework over HTTP: routes, extractors and representations (the JSON API with its OpenAPI
 //! document, the staff pages with signing in, and the operational endpoints). Handlers are
-//! thin: parse the request, call one `casework_app::App` function, render the answer.
+//! thin: parse the request, call one `casework_app::App` function, render the answer. Open311
+//! GeoReport v2 has its own JSON and XML representations under `/open311/v2`.
 //!
 //! This crate must not speak SQL or hold business rules: those live in the store and the
 //! domain, reached only through the app crate.
@@ -12,6 +13,7 @@ mod error;
 mod hooks;
 mod i18n;
 mod markdown;
+mod open311;
 mod ops;
 mod pages;
 mod sessions;
@@ -107,6 +109,9 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     }
     if app.features().is_on(Feature::Plan) {
         router = router.merge(pages::resident::router(config));
+    }
+    if app.features().is_on(Feature::Open311) {
+        router = router.merge(open311::router());
     }
     // Inbound email may be larger than anything else sent to Casework: the hooks set their own
     // limits.

@@ -14,7 +14,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
-use casework_app::{App, Caller, Feature, Features};
+use casework_app::{App, Caller, Feature, Features, KeyCheck};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -120,11 +120,12 @@ impl FromRequestParts<App> for ApiCaller {
             .and_then(|value| value.strip_prefix("Bearer "))
             .ok_or_else(ApiError::unauthorized)?;
         match app.authenticate_api_key(secret.trim()).await? {
-            Some(caller) => Ok(Self(caller)),
-            None => {
+            KeyCheck::Allowed(caller) => Ok(Self(caller)),
+            KeyCheck::Unknown => {
                 tracing::info!("refused an unknown or revoked API key");
                 Err(ApiError::unauthorized())
             }
+            KeyCheck::OutOfScope => Err(ApiError::out_of_scope()),
         }
     }
 }
