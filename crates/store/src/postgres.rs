@@ -11,6 +11,7 @@ use crate::connect::{ACQUIRE_TIMEOUT, bad_url, pool_size};
 use crate::messages::impl_message_store;
 use crate::plans::impl_plan_store;
 use crate::shared::{Backend, claim_jobs_sql, impl_store, like_pattern};
+use crate::webhooks::impl_webhook_store;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -79,3 +80,4 @@ impl Backend for PgStore {
 impl_store!(PgStore);
 impl_plan_store!(PgStore);
 impl_message_store!(PgStore);
+impl_webhook_store!(PgStore);

@@ -14,6 +14,7 @@ use crate::connect::{ACQUIRE_TIMEOUT, bad_url, pool_size};
 use crate::messages::impl_message_store;
 use crate::plans::impl_plan_store;
 use crate::shared::{Backend, claim_jobs_sql, impl_store, like_pattern};
+use crate::webhooks::impl_webhook_store;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -138,3 +139,4 @@ impl Backend for SqliteStore {
 impl_store!(SqliteStore);
 impl_plan_store!(SqliteStore);
 impl_message_store!(SqliteStore);
+impl_webhook_store!(SqliteStore);
