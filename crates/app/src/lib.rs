@@ -19,6 +19,7 @@ mod messages;
 mod plans;
 mod services;
 mod staff;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -42,6 +43,7 @@ pub use services::{load_calendar, load_services};
 pub use staff::{
     MIN_PASSWORD_CHARS, NewStaffMember, SIGN_IN_WINDOW, SetPasswordLink, SignIn, StaffMember,
 };
+pub use webhooks::{NewWebhook, NewWebhookRequest};
 
 pub use casework_domain as domain;
 pub use casework_store as store;
@@ -74,6 +76,8 @@ pub struct App {
     features: Features,
     clock: Clock,
     senders: Senders,
+    /// How long a webhook endpoint has to answer.
+    webhook_timeout: std::time::Duration,
 }
 
 impl App {
@@ -90,6 +94,7 @@ impl App {
             features,
             clock: system_clock(),
             senders: Senders::default(),
+            webhook_timeout: webhooks::DEFAULT_TIMEOUT,
         }
     }
 

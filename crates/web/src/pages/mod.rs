@@ -11,6 +11,7 @@ mod messages;
 mod plan;
 mod plan_editor;
 pub(crate) mod resident;
+mod webhooks;
 mod worktray;
 
 use askama::Template;
@@ -43,6 +44,7 @@ pub(crate) fn router() -> Router<App> {
             post(case::change_answers),
         )
         .merge(admin::router())
+        .merge(webhooks::router())
         .layer(map_response(not_stored))
 }
 

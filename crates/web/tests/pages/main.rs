@@ -13,4 +13,5 @@ mod plan_editor;
 mod resident_plan;
 mod roles;
 mod teams;
+mod webhooks;
 mod worktray;
