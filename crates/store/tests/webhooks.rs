@@ -217,7 +217,7 @@ async fn events_add_deliveries_for_the_endpoints_that_subscribe(db: &TestDatabas
         .update_case(
             &close(&triaged),
             &Actor::System,
-            &[transitioned.clone()],
+            std::slice::from_ref(&transitioned),
             &[],
         )
         .await
