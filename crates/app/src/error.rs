@@ -42,6 +42,8 @@ pub enum AppError {
     Invalid(Vec<FieldError>),
     #[error("no member of staff {0}")]
     StaffNotFound(i64),
+    #[error("no webhook endpoint {0}, or no such delivery of it")]
+    WebhookNotFound(i64),
     /// An agent tried to give a case to someone else, or to another team.
     #[error("only a team lead can assign a case to someone else or to another team")]
     LeadRequired,

@@ -4,7 +4,7 @@
 use casework_domain::calendar::uk_time;
 use casework_domain::case::{Actor, Case};
 use casework_domain::service::Role;
-use casework_store::{CaseFilter, CaseQuery, CaseSort, Job, NewJob};
+use casework_store::{CaseFilter, CaseQuery, CaseSort, DELIVERY_JOB, Job, NewJob};
 use time::{Duration, OffsetDateTime};
 
 use crate::messages::SEND_MESSAGE;
@@ -69,6 +69,15 @@ impl App {
                         .await
                         .unwrap_or_else(|e| JobOutcome::Retry(e.to_string())),
                     None => JobOutcome::Failed(format!("no message id in {}", job.payload)),
+                };
+            }
+            DELIVERY_JOB => {
+                return match job.payload.get("delivery").and_then(|id| id.as_i64()) {
+                    Some(id) => self
+                        .deliver_webhook(id, job.attempts)
+                        .await
+                        .unwrap_or_else(|e| JobOutcome::Retry(e.to_string())),
+                    None => JobOutcome::Failed(format!("no delivery id in {}", job.payload)),
                 };
             }
             other => return JobOutcome::Failed(format!("no job kind \"{other}\"")),

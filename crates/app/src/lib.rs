@@ -21,6 +21,7 @@ mod plans;
 mod replies;
 mod services;
 mod staff;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -48,6 +49,7 @@ pub use services::{load_calendar, load_services};
 pub use staff::{
     MIN_PASSWORD_CHARS, NewStaffMember, SIGN_IN_WINDOW, SetPasswordLink, SignIn, StaffMember,
 };
+pub use webhooks::{NewWebhook, NewWebhookRequest};
 
 pub use casework_domain as domain;
 pub use casework_store as store;
@@ -82,6 +84,8 @@ pub struct App {
     senders: Senders,
     /// Where residents' email replies go, if the council takes them in.
     reply_address: Option<ReplyAddress>,
+    /// How long a webhook endpoint has to answer.
+    webhook_timeout: std::time::Duration,
 }
 
 impl App {
@@ -99,6 +103,7 @@ impl App {
             clock: system_clock(),
             senders: Senders::default(),
             reply_address: None,
+            webhook_timeout: webhooks::DEFAULT_TIMEOUT,
         }
     }
 

@@ -458,7 +458,7 @@ impl App {
     }
 }
 
-fn require_admin(by: &Caller) -> Result<(), AppError> {
+pub(crate) fn require_admin(by: &Caller) -> Result<(), AppError> {
     match by.role {
         Role::Admin => Ok(()),
         _ => Err(AppError::AdminOnly),

@@ -1,6 +1,7 @@
 //! Casework's message channels: the adapters that send one email or SMS (GOV.UK Notify, an SMTP
 //! relay, and a dev sender that sends nothing), and the parsers for what comes back from them
-//! (Notify's delivery receipts and received texts, raw inbound email, SMS opt-outs).
+//! (Notify's delivery receipts and received texts, raw inbound email, SMS opt-outs); and the
+//! poster of outbound webhook deliveries ([`webhook`]).
 //!
 //! It must not depend on the store, the app, the web or the worker crates: the outbox that
 //! decides what to send, when to retry and what to record is built on top of this crate, and
@@ -34,6 +35,7 @@ pub mod limit;
 pub mod notify;
 pub mod sms;
 pub mod smtp;
+pub mod webhook;
 
 /// What to send: one message to one address.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

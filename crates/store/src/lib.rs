@@ -1,7 +1,8 @@
 //! Persistence for Casework on SQLite (the embedded default) and PostgreSQL (what a council
 //! deploys): migrations, the queries behind the worktray and the API, the job queue, staff
 //! with their teams, sessions and sign-in records, shared plans with their access links,
-//! messages with residents, and what Open311 reports carried.
+//! messages with residents and their replies, what Open311 reports carried, and outbound
+//! webhooks.
 //!
 //! This is the only crate that speaks SQL. It knows the domain's records but none of its rules:
 //! it must not depend on the app, web or worker crates, and it never decides anything a case
@@ -27,6 +28,7 @@ mod shared;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod webhooks;
 
 pub use connect::connect;
 pub use messages::{MessageStore, StatusChange};
@@ -37,6 +39,10 @@ pub use plans::{AccessLink, DueAction, NewAccessLink, PlanStore};
 pub use postgres::PgStore;
 pub use replies::ReplyStore;
 pub use sqlite::SqliteStore;
+pub use webhooks::{
+    DELIVERY_JOB, DeliveryAttempt, DeliveryStatus, DeliveryWork, NewWebhookEndpoint,
+    WebhookDelivery, WebhookEndpoint, WebhookStore, delivery_job,
+};
 
 /// One entry on a case's timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -305,7 +311,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// jobs and staff has its own trait in its own module, which `Store` includes.
 #[async_trait]
 pub trait Store:
-    PlanStore + MessageStore + ReplyStore + Open311Store + Send + Sync + 'static
+    PlanStore + MessageStore + ReplyStore + Open311Store + WebhookStore + Send + Sync + 'static
 {
     /// Brings the schema up to date. Safe to run from several processes at once.
     async fn migrate(&self) -> Result<()>;

@@ -13,6 +13,7 @@ use crate::open311::impl_open311_store;
 use crate::plans::impl_plan_store;
 use crate::replies::impl_reply_store;
 use crate::shared::{Backend, claim_jobs_sql, impl_store, like_pattern};
+use crate::webhooks::impl_webhook_store;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -83,3 +84,4 @@ impl_plan_store!(PgStore);
 impl_message_store!(PgStore);
 impl_reply_store!(PgStore);
 impl_open311_store!(PgStore);
+impl_webhook_store!(PgStore);

@@ -174,6 +174,7 @@ macro_rules! impl_store {
 
             use super::$store;
             use super::plan_impl::insert_plan;
+            use super::webhook_impl::insert_deliveries;
             use $crate::db_time::DbTime;
             use $crate::rows::{
                 ApiKeyRow, CaseRow, EventRow, FailedJobRow, JobRow, SessionRow, StaffRow,
@@ -1110,7 +1111,8 @@ macro_rules! impl_store {
                 Ok(StoreError::DuplicateExternal(Reference::new(number)))
             }
 
-            /// Appends events, each `(case number, at, kind)`, in order.
+            /// Appends events, each `(case number, at, kind)`, in order, with the webhook
+            /// deliveries they cause.
             pub(super) async fn insert_events(
                 conn: &mut Conn,
                 actor: &Actor,
@@ -1128,7 +1130,9 @@ macro_rules! impl_store {
                             .push_bind(kind.name())
                             .push_bind(Json(*kind));
                     });
-                    sql.build().execute(&mut *conn).await?;
+                    sql.push(" RETURNING id");
+                    let ids: Vec<i64> = sql.build_query_scalar().fetch_all(&mut *conn).await?;
+                    insert_deliveries(&mut *conn, &ids).await?;
                 }
                 Ok(())
             }

@@ -16,6 +16,7 @@ use crate::open311::impl_open311_store;
 use crate::plans::impl_plan_store;
 use crate::replies::impl_reply_store;
 use crate::shared::{Backend, claim_jobs_sql, impl_store, like_pattern};
+use crate::webhooks::impl_webhook_store;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -142,3 +143,4 @@ impl_plan_store!(SqliteStore);
 impl_message_store!(SqliteStore);
 impl_reply_store!(SqliteStore);
 impl_open311_store!(SqliteStore);
+impl_webhook_store!(SqliteStore);

@@ -219,6 +219,7 @@ impl From<AppError> for ApiError {
             ),
             AppError::Invalid(fields) => Self::invalid(fields),
             AppError::StaffNotFound(id) => Self::not_found(format!("No member of staff {id}")),
+            AppError::WebhookNotFound(id) => Self::not_found(format!("No webhook endpoint {id}")),
             e @ AppError::LeadRequired => {
                 Self::new(StatusCode::FORBIDDEN, "forbidden", e.to_string())
             }

@@ -108,6 +108,10 @@ fn describe() {
         "casework_sla_breaches_total",
         "Cases this process's worker found past their SLA due time"
     );
+    metrics::describe_counter!(
+        "casework_webhook_deliveries_total",
+        "Webhook delivery attempts by this process's worker, by outcome (delivered, retry, failed)"
+    );
     // Shown from the start, so that a rate over it works before the first breach.
     metrics::counter!("casework_sla_breaches_total").increment(0);
 }

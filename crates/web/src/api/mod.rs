@@ -8,6 +8,7 @@ mod messages;
 pub(crate) mod model;
 mod plan;
 mod services;
+mod webhooks;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
@@ -39,6 +40,8 @@ use crate::error::ApiError;
         (name = "messages", description = "A case's conversation with the resident, by email, text message and the plan page"),
         (name = "plan", description = "A case's shared plan: its goal, what the resident and the council each need to do, \
             and the links that let the resident open it without an account"),
+        (name = "webhooks", description = "Endpoints that other systems listen on for case events, signed \
+            with HMAC-SHA256 (admin keys only)"),
     )
 )]
 struct ApiDoc;
@@ -64,7 +67,10 @@ fn api_routes(features: &Features) -> OpenApiRouter<App> {
         .routes(routes!(cases::transition_case))
         .routes(routes!(cases::assign_case))
         .routes(routes!(cases::add_note))
-        .routes(routes!(cases::list_events));
+        .routes(routes!(cases::list_events))
+        .routes(routes!(webhooks::list_webhooks, webhooks::add_webhook))
+        .routes(routes!(webhooks::show_webhook, webhooks::remove_webhook))
+        .routes(routes!(webhooks::resend_delivery));
     let routes = if features.is_on(Feature::Messaging) {
         routes.routes(routes!(messages::list_messages, messages::send_message))
     } else {

@@ -22,7 +22,7 @@ use super::{Chrome, ErrorItem, Nav, PageError};
 use crate::BaseUrl;
 use crate::auth::SignedIn;
 
-const HOME: &str = "/staff/admin";
+pub(super) const HOME: &str = "/staff/admin";
 
 pub(crate) fn router() -> Router<App> {
     Router::new()
@@ -41,7 +41,7 @@ pub(crate) fn router() -> Router<App> {
 
 /// The signed-in member of staff, who is an admin: anyone else gets the 403 page (and a
 /// signed-out request is sent to sign in, as on every staff page).
-struct Admin(StaffMember);
+pub(super) struct Admin(pub(super) StaffMember);
 
 impl<S: Send + Sync> FromRequestParts<S> for Admin {
     type Rejection = Response;
@@ -55,7 +55,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     }
 }
 
-fn chrome(title: impl Into<String>, admin: &StaffMember, has_errors: bool) -> Chrome {
+pub(super) fn chrome(title: impl Into<String>, admin: &StaffMember, has_errors: bool) -> Chrome {
     Chrome {
         current: Nav::Admin,
         has_errors,
@@ -65,14 +65,14 @@ fn chrome(title: impl Into<String>, admin: &StaffMember, has_errors: bool) -> Ch
 
 /// The GOV.UK error summary's entries and each field's own message, from the app's errors.
 #[derive(Debug, Default)]
-struct Errors {
-    summary: Vec<ErrorItem>,
+pub(super) struct Errors {
+    pub(super) summary: Vec<ErrorItem>,
     fields: Vec<FieldError>,
 }
 
 impl Errors {
     /// `href` names the input that the error summary links to for each field.
-    fn new(fields: Vec<FieldError>, href: impl Fn(&str) -> Option<String>) -> Self {
+    pub(super) fn new(fields: Vec<FieldError>, href: impl Fn(&str) -> Option<String>) -> Self {
         let summary = fields
             .iter()
             .map(|e| ErrorItem {
@@ -83,7 +83,7 @@ impl Errors {
         Self { summary, fields }
     }
 
-    fn field(&self, name: &str) -> Option<&str> {
+    pub(super) fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|e| e.field == name)

@@ -12,6 +12,7 @@ mod plan;
 mod plan_editor;
 mod replies;
 pub(crate) mod resident;
+mod webhooks;
 mod worktray;
 
 use askama::Template;
@@ -44,6 +45,7 @@ pub(crate) fn router() -> Router<App> {
             post(case::change_answers),
         )
         .merge(admin::router())
+        .merge(webhooks::router())
         .layer(map_response(not_stored))
 }
 

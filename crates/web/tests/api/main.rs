@@ -9,3 +9,4 @@ mod messages;
 mod openapi;
 mod plan;
 mod services;
+mod webhooks;

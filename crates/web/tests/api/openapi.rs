@@ -44,7 +44,7 @@ on_both_databases! {
                 operations += 1;
             }
         }
-        assert_eq!(operations, 23);
+        assert_eq!(operations, 28);
     }
 
     async fn the_plan_is_described(app: TestApp) {

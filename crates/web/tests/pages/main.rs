@@ -14,4 +14,5 @@ mod replies;
 mod resident_plan;
 mod roles;
 mod teams;
+mod webhooks;
 mod worktray;
