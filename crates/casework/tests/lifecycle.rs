@@ -222,10 +222,11 @@ async fn sigterm_finishes_the_requests_in_flight_and_exits_cleanly() {
         task.await.unwrap();
     }
     assert!(status.success(), "exit status {status}");
-    let outcomes = outcomes.lock().unwrap();
-    assert!(outcomes.failed.is_empty(), "failed: {:?}", outcomes.failed);
-    let created = outcomes.created.clone();
-    drop(outcomes);
+    let created = {
+        let outcomes = outcomes.lock().unwrap();
+        assert!(outcomes.failed.is_empty(), "failed: {:?}", outcomes.failed);
+        outcomes.created.clone()
+    };
     eprintln!(
         "stopped {took:?} after SIGTERM; {} cases created",
         created.len()
@@ -265,16 +266,17 @@ async fn sigkill_under_load_loses_no_acknowledged_request() {
     for task in tasks_a.into_iter().chain(tasks_b) {
         task.await.unwrap();
     }
-    let on_b = on_b.lock().unwrap();
-    assert!(on_b.failed.is_empty(), "B failed: {:?}", on_b.failed);
-    let created: Vec<String> = on_a
-        .lock()
-        .unwrap()
-        .created
-        .iter()
-        .chain(&on_b.created)
-        .cloned()
-        .collect();
+    let created: Vec<String> = {
+        let on_b = on_b.lock().unwrap();
+        assert!(on_b.failed.is_empty(), "B failed: {:?}", on_b.failed);
+        on_a.lock()
+            .unwrap()
+            .created
+            .iter()
+            .chain(&on_b.created)
+            .cloned()
+            .collect()
+    };
     let distinct: BTreeSet<&String> = created.iter().collect();
     assert_eq!(distinct.len(), created.len(), "a reference given twice");
     assert_all_stored(&b.url, &key, &created).await;
