@@ -208,60 +208,83 @@ pub async fn messages(
     body["messages"].as_array().unwrap().clone()
 }
 
-/// A TCP proxy between a server and PostgreSQL, which the test can cut and restore: the
-/// database "goes away" for this server only, while the machine's PostgreSQL keeps serving
-/// everyone else.
+/// A TCP proxy between a server and PostgreSQL, which the test can cut (refusing or stalling
+/// connections) and restore: the database "goes away" for this server only, while the
+/// machine's PostgreSQL keeps serving everyone else.
 pub struct Proxy {
     pub address: std::net::SocketAddr,
-    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    state: std::sync::Arc<std::sync::Mutex<Link>>,
     cuts: tokio::sync::watch::Sender<u64>,
 }
+
+/// How the proxy treats connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    Up,
+    /// Connections are closed and refused, as when the database's host is down.
+    Refused,
+    /// Connections stay open but carry nothing, as in a network partition.
+    Stalled,
+}
+
+/// How long a stalled connection is held before the proxy lets go of it.
+const STALL: Duration = Duration::from_secs(120);
 
 impl Proxy {
     /// Forwards a random loopback port to `upstream` (`host:port`).
     pub async fn start(upstream: String) -> Proxy {
-        use std::sync::Arc;
-        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::{Arc, Mutex};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let open = Arc::new(AtomicBool::new(true));
+        let state = Arc::new(Mutex::new(Link::Up));
         let (cuts, _) = tokio::sync::watch::channel(0u64);
-        let (accepting_open, accepting_cuts) = (open.clone(), cuts.clone());
+        let (accepting_state, accepting_cuts) = (state.clone(), cuts.clone());
         tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
-                if !accepting_open.load(Ordering::SeqCst) {
-                    // Refused at once, as when a database host's port is closed.
-                    drop(client);
-                    continue;
+                let link = *accepting_state.lock().unwrap();
+                match link {
+                    Link::Refused => continue,
+                    Link::Stalled => {
+                        tokio::spawn(async move {
+                            tokio::time::sleep(STALL).await;
+                            drop(client);
+                        });
+                        continue;
+                    }
+                    Link::Up => {}
                 }
                 let upstream = upstream.clone();
                 let mut cut = accepting_cuts.subscribe();
+                let state = accepting_state.clone();
                 tokio::spawn(async move {
                     let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
                         return;
                     };
                     tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = cut.changed() => {}
+                        _ = cut.changed() => {
+                            let link = *state.lock().unwrap();
+                            if link == Link::Stalled {
+                                tokio::time::sleep(STALL).await;
+                            }
+                        }
                     }
                 });
             }
         });
         Proxy {
             address,
-            open,
+            state,
             cuts,
         }
     }
 
-    /// Drops every connection through the proxy and refuses new ones.
-    pub fn cut(&self) {
-        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
-        self.cuts.send_modify(|n| *n += 1);
-    }
-
-    pub fn restore(&self) {
-        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    /// Changes how the proxy treats connections, the open ones included.
+    pub fn set(&self, link: Link) {
+        *self.state.lock().unwrap() = link;
+        if link != Link::Up {
+            self.cuts.send_modify(|n| *n += 1);
+        }
     }
 
     /// `url` (a PostgreSQL URL) through this proxy.
