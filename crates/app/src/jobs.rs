@@ -64,8 +64,9 @@ impl App {
                     .and_then(|id| id.as_str())
                     .and_then(|id| id.parse().ok());
                 return match id {
+                    // The claim counts as an attempt: more than one means an earlier one.
                     Some(id) => self
-                        .deliver(id)
+                        .deliver(id, job.attempts > 1)
                         .await
                         .unwrap_or_else(|e| JobOutcome::Retry(e.to_string())),
                     None => JobOutcome::Failed(format!("no message id in {}", job.payload)),

@@ -180,7 +180,15 @@ impl App {
     /// worker, or before a crash that lost the job's outcome) is not sent again; one the
     /// provider refuses for good is marked failed for staff to see, and a temporary failure
     /// is retried by the worker.
-    pub(crate) async fn deliver(&self, id: MessageId) -> Result<JobOutcome, AppError> {
+    ///
+    /// `tried_before` says that an earlier attempt may have reached the provider without our
+    /// recording its answer (the worker died, or the answer timed out): the provider is asked
+    /// first, where it can be, and a message it already has is recorded, not sent again.
+    pub(crate) async fn deliver(
+        &self,
+        id: MessageId,
+        tried_before: bool,
+    ) -> Result<JobOutcome, AppError> {
         let Some(message) = self.store.message(id).await? else {
             return Ok(JobOutcome::Failed(format!("no message {id}")));
         };
@@ -237,7 +245,21 @@ impl App {
             body: message.body.clone(),
             reply_to,
         };
-        match sender.send(&outgoing).await {
+        let found = if tried_before {
+            sender.find_sent(&outgoing).await
+        } else {
+            Ok(None)
+        };
+        let sent = match found {
+            Ok(Some(sent)) => {
+                tracing::info!(message = %message.id, sender = sender.name(),
+                    "the provider already had the message: recorded, not sent again");
+                Ok(sent)
+            }
+            Ok(None) => sender.send(&outgoing).await,
+            Err(error) => Err(error),
+        };
+        match sent {
             Ok(sent) => {
                 let change = StatusChange {
                     status: MessageStatus::Sent,

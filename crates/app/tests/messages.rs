@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use casework_app::domain::case::{Actor, CaseDraft, Channel, Contact, EventKind, Language};
 use casework_app::domain::message::{
@@ -14,7 +15,10 @@ use casework_app::{
     App, AppError, Caller, Features, Filed, JobOutcome, NewCaseRequest, ReplyAddress, Senders,
     load_calendar, load_services,
 };
-use casework_channels::notify::ReceivedText;
+use casework_channels::notify::{ApiKey, NotifyConfig, NotifySender, ReceivedText};
+use casework_channels::testing::{
+    EMAIL_TEMPLATE, NotifyAnswer, NotifyStandIn, SMS_TEMPLATE, notify_api_key,
+};
 use casework_channels::{Outgoing, SendError, Sender, Sent};
 use casework_store::backend_tests;
 use casework_store::testing::TestDatabase;
@@ -86,6 +90,7 @@ backend_tests!(
     stop_opts_a_number_out_of_texts_and_start_back_in,
     emails_find_their_case_by_reply_address_thread_or_sender,
     residents_reply_on_their_plan_page,
+    a_retry_finds_what_notify_took_instead_of_sending_again,
 );
 
 async fn a_template_is_filled_from_the_case(database: &TestDatabase) {
@@ -178,12 +183,17 @@ async fn a_message_goes_into_the_outbox_with_its_event(database: &TestDatabase) 
 }
 
 fn send_job(message: &casework_app::domain::message::Message) -> Job {
+    attempt(message, 1)
+}
+
+/// The job as claimed for the `attempts`th time.
+fn attempt(message: &casework_app::domain::message::Message, attempts: i32) -> Job {
     Job {
         id: 0,
         kind: "send_message".into(),
         payload: json!({ "message": message.id }),
         run_at: NOW,
-        attempts: 1,
+        attempts,
         last_error: None,
     }
 }
@@ -605,4 +615,64 @@ async fn residents_reply_on_their_plan_page(database: &TestDatabase) {
         app.reply_on_plan("not-a-token", "Hello").await,
         Err(AppError::Link(_))
     ));
+}
+
+/// Notify takes the message but its answer is lost (here: it comes after the sender's timeout,
+/// as after a crash it would never come). The retry asks Notify first and records what it
+/// finds; a message Notify never got is sent on its retry as usual.
+async fn a_retry_finds_what_notify_took_instead_of_sending_again(database: &TestDatabase) {
+    let notify = NotifyStandIn::start(NotifyAnswer::Accept).await;
+    let mut config = NotifyConfig::new(
+        ApiKey::parse(&notify_api_key()).unwrap(),
+        SMS_TEMPLATE.into(),
+        EMAIL_TEMPLATE.into(),
+    );
+    config.base_url = notify.url.clone();
+    config.timeout = Duration::from_millis(300);
+    let sender: Arc<dyn Sender> = Arc::new(NotifySender::new(config).unwrap());
+    let app = app(database).await.with_senders(Senders {
+        email: Some(sender.clone()),
+        sms: Some(sender),
+    });
+    let case = missed_bin(&app, Channel::Sms).await;
+    let draft = || MessageDraft {
+        body: "Hello".into(),
+        ..MessageDraft::default()
+    };
+    let taken = app
+        .send_message(&agent(), case.reference, draft())
+        .await
+        .unwrap();
+    notify.set_delay(Duration::from_secs(1));
+    let first = app.run_job(&attempt(&taken, 1)).await;
+    assert!(matches!(first, JobOutcome::Retry(_)), "{first:?}");
+    notify.set_delay(Duration::ZERO);
+    assert!(matches!(
+        app.run_job(&attempt(&taken, 2)).await,
+        JobOutcome::Done
+    ));
+    let never_sent = app
+        .send_message(&agent(), case.reference, draft())
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.run_job(&attempt(&never_sent, 2)).await,
+        JobOutcome::Done
+    ));
+
+    let accepted = notify.accepted_by_reference();
+    assert_eq!(
+        accepted.get(&taken.id.to_string()),
+        Some(&1),
+        "{accepted:?}"
+    );
+    assert_eq!(accepted.get(&never_sent.id.to_string()), Some(&1));
+    assert_eq!(notify.lookups(), 2);
+    let stored = app.messages(&agent(), case.reference).await.unwrap();
+    let notify_ids: Vec<Option<String>> = notify.received().into_iter().map(|r| r.id).collect();
+    for message in &stored {
+        assert_eq!(message.status, MessageStatus::Sent);
+        assert_eq!(message.sender.as_deref(), Some("notify"));
+        assert!(notify_ids.contains(&message.provider_id), "{message:?}");
+    }
 }

@@ -17,6 +17,8 @@ use tokio::sync::Mutex;
 
 use crate::config::Config;
 
+mod mixed;
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Case-list pages of 50 with the worktray's common filters: latency per filter.
@@ -41,6 +43,9 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         clients: u32,
     },
+    /// Staff pages, API reads and API writes at once, against one replica or several:
+    /// throughput, latency by kind and errors.
+    Mixed(mixed::Mixed),
     /// Case creation through the API: throughput and latency.
     Create {
         #[command(flatten)]
@@ -125,6 +130,7 @@ pub async fn run(config: &Config, command: BenchCommand) -> anyhow::Result<()> {
             requests,
             clients,
         } => bench_pages(server(config, target).await?, requests, clients).await,
+        BenchCommand::Mixed(mixed) => mixed::run(config, mixed).await,
         BenchCommand::Create {
             target,
             clients,

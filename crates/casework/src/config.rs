@@ -164,6 +164,25 @@ pub struct Serving {
     pub no_worker: bool,
 }
 
+/// How the long-running processes share work and stop.
+#[derive(Debug, Clone, Args)]
+pub struct Lifecycle {
+    /// On SIGTERM or Ctrl-C, stop taking new connections and jobs, and give the requests and
+    /// the job in progress this many seconds to finish before stopping anyway.
+    #[arg(long, env = "CASEWORK_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace: u64,
+    /// How many seconds a claimed job is its worker's before another worker may take it over
+    /// (when its worker died). Keep it well above the senders' 30-second timeout: a job taken
+    /// over while its first worker still waits on the provider may send twice by SMTP.
+    #[arg(
+        long,
+        env = "CASEWORK_JOB_LEASE",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    pub job_lease: u64,
+}
+
 /// Where `/metrics` is served.
 #[derive(Debug, Clone, Args)]
 pub struct Metrics {
@@ -264,7 +283,7 @@ impl Config {
 }
 
 /// A secret from a file, without the line end that editors and `echo` add.
-fn read_secret(path: &Path) -> anyhow::Result<String> {
+pub(crate) fn read_secret(path: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("could not read {}", path.display()))?;
     let secret = text.trim_end_matches(['\n', '\r']);

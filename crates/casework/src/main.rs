@@ -3,6 +3,7 @@
 
 mod bench;
 mod config;
+mod senders;
 mod serve;
 mod settings;
 
@@ -17,7 +18,8 @@ use casework_domain::service::Role;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, Hooks, LogFormat, Metrics, Serving, Sessions};
+use crate::config::{Config, Hooks, Lifecycle, LogFormat, Metrics, Serving, Sessions};
+use crate::senders::Channels;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +46,10 @@ enum Command {
         metrics: Metrics,
         #[command(flatten)]
         hooks: Hooks,
+        #[command(flatten)]
+        channels: Channels,
+        #[command(flatten)]
+        lifecycle: Lifecycle,
         /// On an empty database, add demo cases; print an API key to try them with, and demo
         /// staff to sign in as.
         #[arg(long)]
@@ -53,6 +59,10 @@ enum Command {
     Worker {
         #[command(flatten)]
         metrics: Metrics,
+        #[command(flatten)]
+        channels: Channels,
+        #[command(flatten)]
+        lifecycle: Lifecycle,
     },
     /// Print every setting, its value (secrets masked) and whether it came from the
     /// environment, a file, the command line or the default. Refuses wrong values as `serve`
@@ -66,6 +76,10 @@ enum Command {
         metrics: Metrics,
         #[command(flatten)]
         hooks: Hooks,
+        #[command(flatten)]
+        channels: Channels,
+        #[command(flatten)]
+        lifecycle: Lifecycle,
     },
     /// Bring the database schema up to date, then exit.
     Migrate,
@@ -292,23 +306,57 @@ async fn run(
     matches: &clap::ArgMatches,
 ) -> anyhow::Result<ExitCode> {
     let config = cli.config;
+    let sub_matches = || {
+        matches
+            .subcommand()
+            .map(|(_, sub_matches)| sub_matches)
+            .context("the subcommand's settings")
+    };
     match cli.command {
         Command::Serve {
             serving,
             sessions,
             metrics,
             mut hooks,
+            mut channels,
+            lifecycle,
             demo,
         } => {
             hooks.read_secret_files()?;
-            serve::serve(&config, &serving, &sessions, &metrics, hooks, demo).await?;
+            channels.read_secret_files(sub_matches()?)?;
+            let senders = channels.senders(demo)?;
+            let process = serve::Process {
+                metrics: &metrics,
+                lifecycle: &lifecycle,
+                senders,
+            };
+            serve::serve(&config, &serving, &sessions, process, hooks, demo).await?
         }
-        Command::Worker { metrics } => serve::worker(&config, &metrics).await?,
-        Command::Config { .. } => {
+        Command::Worker {
+            metrics,
+            mut channels,
+            lifecycle,
+        } => {
+            channels.read_secret_files(sub_matches()?)?;
+            let senders = channels.senders(false)?;
+            let process = serve::Process {
+                metrics: &metrics,
+                lifecycle: &lifecycle,
+                senders,
+            };
+            serve::worker(&config, process).await?
+        }
+        Command::Config { mut channels, .. } => {
             let (name, sub_matches) = matches
                 .subcommand()
                 .context("the config subcommand's settings")?;
-            print!("{}", settings::describe(root, name, sub_matches, &config));
+            channels.read_secret_files(sub_matches)?;
+            // Checked as `serve` would check them, without a demo's defaults.
+            channels.senders(false)?;
+            print!(
+                "{}",
+                settings::describe(root, name, sub_matches, &config, &channels)
+            );
         }
         Command::Migrate => {
             config.app().await?;

@@ -2,33 +2,38 @@
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
 use casework_app::{App, Feature, Senders};
 use casework_domain::service::Role;
 use casework_worker::{Worker, WorkerConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::{Config, Hooks, Metrics, Serving, Sessions};
+use crate::config::{Config, Hooks, Lifecycle, Metrics, Serving, Sessions};
 
 /// How many demo cases `serve --demo` adds to an empty database.
 const DEMO_CASES: u64 = 300;
+
+/// What both long-running processes take: where metrics go, how they stop and share jobs, and
+/// how messages leave.
+pub struct Process<'a> {
+    pub metrics: &'a Metrics,
+    pub lifecycle: &'a Lifecycle,
+    pub senders: Senders,
+}
 
 pub async fn serve(
     config: &Config,
     serving: &Serving,
     sessions: &Sessions,
-    metrics: &Metrics,
+    process: Process<'_>,
     mut hooks: Hooks,
     demo: bool,
 ) -> anyhow::Result<()> {
-    let app = config.app().await?;
-    // The demo sends nothing: what it would send is in the dev outbox.
-    let app = if demo {
-        app.with_senders(Senders::dev())
-    } else {
-        app
-    };
+    let app = config.app().await?.with_senders(process.senders);
     let listen = serving.listen;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -39,9 +44,14 @@ pub async fn serve(
         demo_hooks(&mut hooks, &url);
     }
     let (stop, stopped) = watch::channel(false);
-    let metrics_server = serve_metrics(&app, metrics, stopped.clone()).await?;
-    let worker =
-        (!serving.no_worker).then(|| tokio::spawn(run_worker(app.clone(), stopped.clone())));
+    let metrics_server = serve_metrics(&app, process.metrics, stopped.clone()).await?;
+    let worker = (!serving.no_worker).then(|| {
+        tokio::spawn(run_worker(
+            app.clone(),
+            Duration::from_secs(process.lifecycle.job_lease),
+            stopped.clone(),
+        ))
+    });
     println!(
         "Casework is serving {} services at {url}",
         app.services().len()
@@ -50,18 +60,59 @@ pub async fn serve(
     let web = casework_web::WebConfig {
         base_url: config.base_url.clone().unwrap_or_else(|| url.clone()),
         dev_outbox: demo,
-        metrics: metrics.metrics_listen.is_none(),
+        metrics: process.metrics.metrics_listen.is_none(),
         hooks: hooks.tokens(),
         ..sessions.web_config()
     };
     let router = casework_web::router_with(app, &web);
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal(stop))
+    let mut server_stopped = stopped.clone();
+    let mut server = tokio::spawn(
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = server_stopped.wait_for(|stop| *stop).await;
+        })
+        .into_future(),
+    );
+    tokio::select! {
+        ended = &mut server => {
+            let _ = stop.send(true);
+            ended
+                .context("the server stopped")?
+                .context("the server stopped with an error")?;
+        }
+        () = shutdown_signal(&stop) => {}
+    }
+    within_grace(process.lifecycle, async move {
+        server
+            .await
+            .context("the server did not stop cleanly")?
+            .context("the server stopped with an error")?;
+        finish(worker, metrics_server).await
+    })
     .await
-    .context("the server stopped with an error")?;
+}
+
+pub async fn worker(config: &Config, process: Process<'_>) -> anyhow::Result<()> {
+    let app = config.app().await?.with_senders(process.senders);
+    let (stop, stopped) = watch::channel(false);
+    let metrics_server = serve_metrics(&app, process.metrics, stopped.clone()).await?;
+    let worker = tokio::spawn(run_worker(
+        app,
+        Duration::from_secs(process.lifecycle.job_lease),
+        stopped,
+    ));
+    shutdown_signal(&stop).await;
+    within_grace(process.lifecycle, finish(Some(worker), metrics_server)).await
+}
+
+/// Waits for the worker and the metrics server to stop.
+async fn finish(
+    worker: Option<JoinHandle<()>>,
+    metrics_server: Option<JoinHandle<std::io::Result<()>>>,
+) -> anyhow::Result<()> {
     if let Some(worker) = worker {
         worker.await.context("the worker did not stop cleanly")?;
     }
@@ -73,19 +124,23 @@ pub async fn serve(
     Ok(())
 }
 
-pub async fn worker(config: &Config, metrics: &Metrics) -> anyhow::Result<()> {
-    let app = config.app().await?;
-    let (stop, stopped) = watch::channel(false);
-    let metrics_server = serve_metrics(&app, metrics, stopped.clone()).await?;
-    let worker = tokio::spawn(run_worker(app, stopped));
-    shutdown_signal(stop).await;
-    worker.await.context("the worker did not stop cleanly")?;
-    if let Some(metrics_server) = metrics_server {
-        metrics_server
-            .await
-            .context("the metrics server did not stop cleanly")??;
+/// Gives `stopping` the grace period to finish. Past it, the process stops anyway: the platform
+/// would kill it soon, and a job cut short is taken over by another worker when its lease ends.
+async fn within_grace(
+    lifecycle: &Lifecycle,
+    stopping: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    let grace = Duration::from_secs(lifecycle.shutdown_grace);
+    match tokio::time::timeout(grace, stopping).await {
+        Ok(stopped) => {
+            tracing::info!("stopped");
+            stopped
+        }
+        Err(_) => bail!(
+            "requests or a job were still running after the {} s grace period              (CASEWORK_SHUTDOWN_GRACE): stopped without them",
+            lifecycle.shutdown_grace
+        ),
     }
-    Ok(())
 }
 
 /// Serves `/metrics` on `CASEWORK_METRICS_LISTEN`, if set, until told to stop.
@@ -111,9 +166,13 @@ async fn serve_metrics(
     )))
 }
 
-async fn run_worker(app: App, mut stopped: watch::Receiver<bool>) {
+async fn run_worker(app: App, lease: Duration, mut stopped: watch::Receiver<bool>) {
     let id = format!("{}-{}", std::process::id(), random_suffix());
-    Worker::new(app, id, WorkerConfig::default())
+    let config = WorkerConfig {
+        lease,
+        ..WorkerConfig::default()
+    };
+    Worker::new(app, id, config)
         .run(async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         })
@@ -125,8 +184,8 @@ fn random_suffix() -> String {
     format!("{:08x}", rand::random::<u32>())
 }
 
-/// Completes on Ctrl-C or SIGTERM, and tells the worker to stop.
-async fn shutdown_signal(stop: watch::Sender<bool>) {
+/// Completes on Ctrl-C or SIGTERM, and tells the server and the worker to stop.
+async fn shutdown_signal(stop: &watch::Sender<bool>) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

@@ -9,13 +9,33 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Command};
 
 use crate::config::Config;
+use crate::senders::Channels;
 
 /// What `casework config` prints in place of a secret.
 const MASK: &str = "********";
 
 /// One line per setting that can come from a variable: the variable, the effective value
 /// and its source.
-pub fn describe(root: &Command, subcommand: &str, matches: &ArgMatches, config: &Config) -> String {
+pub fn describe(
+    root: &Command,
+    subcommand: &str,
+    matches: &ArgMatches,
+    config: &Config,
+    channels: &Channels,
+) -> String {
+    // The secrets that may come from a file: (argument, file, value read from it).
+    let files = [
+        (
+            "database_url",
+            &config.database_url_file,
+            Some(&config.database_url),
+        ),
+        (
+            "notify_api_key",
+            &channels.notify_api_key_file,
+            channels.notify_api_key.as_ref(),
+        ),
+    ];
     let arguments = root.get_arguments().chain(
         root.find_subcommand(subcommand)
             .into_iter()
@@ -27,11 +47,13 @@ pub fn describe(root: &Command, subcommand: &str, matches: &ArgMatches, config: 
             continue;
         };
         let id = argument.get_id().as_str();
-        let (value, source) = if id == "database_url"
-            && let Some(file) = &config.database_url_file
-        {
+        let from_file = files.iter().find_map(|(name, file, value)| {
+            let file = file.as_ref().filter(|_| *name == id)?;
+            Some((value.cloned().unwrap_or_default(), file))
+        });
+        let (value, source) = if let Some((value, file)) = from_file {
             (
-                config.database_url.clone(),
+                value,
                 format!("file in {variable}_FILE ({})", file.display()),
             )
         } else {

@@ -35,6 +35,8 @@ pub mod limit;
 pub mod notify;
 pub mod sms;
 pub mod smtp;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod webhook;
 
 /// What to send: one message to one address.
@@ -90,6 +92,15 @@ impl SendError {
 #[async_trait]
 pub trait Sender: Send + Sync + 'static {
     async fn send(&self, message: &Outgoing) -> Result<Sent, SendError>;
+    /// The message the provider already accepted under `message.reference`, if any. The outbox
+    /// asks before a retry whose earlier attempt may have reached the provider (a crash or a
+    /// timeout between the provider's answer and our record of it), and records what was found
+    /// instead of sending again. A sender whose provider cannot be asked (SMTP) answers
+    /// `Ok(None)`, so such a retry sends again: at least once, not exactly once.
+    async fn find_sent(&self, message: &Outgoing) -> Result<Option<Sent>, SendError> {
+        let _ = message;
+        Ok(None)
+    }
     /// A short, stable name for logs and the messages table (`notify`, `smtp`, `dev`).
     fn name(&self) -> &'static str;
 }

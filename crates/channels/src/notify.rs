@@ -244,9 +244,64 @@ impl Sender for NotifySender {
         })
     }
 
+    /// Notify lists the notifications sent with a reference (`GET /v2/notifications?reference=`).
+    async fn find_sent(&self, message: &Outgoing) -> Result<Option<Sent>, SendError> {
+        let mut url = reqwest::Url::parse(&format!(
+            "{}/v2/notifications",
+            self.config.base_url.trim_end_matches('/')
+        ))
+        .map_err(|e| SendError::Permanent(format!("the Notify base URL is not a URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("reference", &message.reference);
+        self.limiter.acquire().await;
+        let token = self.config.api_key.token(OffsetDateTime::now_utc())?;
+        let response = self
+            .client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(request_error)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(request_error)?;
+        if !status.is_success() {
+            let text = format!(
+                "Notify answered a look-up with {status}: {}",
+                error_detail(&bytes)
+            );
+            return Err(if status.is_server_error() || status.as_u16() == 429 {
+                SendError::Temporary(text)
+            } else {
+                SendError::Permanent(text)
+            });
+        }
+        // An unreadable list is a reason to ask again later, never to send again.
+        let listed: Listed = serde_json::from_slice(&bytes).map_err(|e| {
+            SendError::Temporary(format!("Notify's list of notifications is unreadable: {e}"))
+        })?;
+        Ok(listed
+            .notifications
+            .into_iter()
+            .find(|n| n.reference.as_deref() == Some(message.reference.as_str()))
+            .map(|n| Sent {
+                provider_id: Some(n.id),
+            }))
+    }
+
     fn name(&self) -> &'static str {
         "notify"
     }
+}
+
+#[derive(Deserialize)]
+struct Listed {
+    notifications: Vec<ListedNotification>,
+}
+
+#[derive(Deserialize)]
+struct ListedNotification {
+    id: String,
+    reference: Option<String>,
 }
 
 fn request_error(e: reqwest::Error) -> SendError {

@@ -1,163 +1,24 @@
-//! NotifySender against a local server that speaks Notify's v2 API: it checks the JWT the way
-//! Notify does (HS256 with the key's secret, `iss` = service id, `iat` within 30 seconds) and
-//! the request body, and answers with Notify's shapes.
+//! NotifySender against the local stand-in that speaks Notify's v2 API (`testing`): it checks
+//! the JWT the way Notify does (HS256 with the key's secret, `iss` = service id, `iat` within 30
+//! seconds) and the request body, and answers with Notify's shapes.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::http::StatusCode;
 use casework_channels::limit::RateLimiter;
 use casework_channels::notify::{ApiKey, NotifyConfig, NotifySender};
+use casework_channels::testing::{
+    EMAIL_TEMPLATE, NotifyAnswer, NotifyStandIn, Received, SECRET, SERVICE_ID, SMS_TEMPLATE,
+    notify_api_key,
+};
 use casework_channels::{OutChannel, Outgoing, SendError, Sender};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
-const SERVICE_ID: &str = "26785a09-ab16-4eb0-8407-a37497a57506";
-const SECRET: &str = "3d844edf-8d35-48ac-975b-e847b4f122b0";
-const SMS_TEMPLATE: &str = "f33517ff-2a88-4f6e-b855-c550268ce08a";
-const EMAIL_TEMPLATE: &str = "a4f8b1c2-51a5-4d3e-8c0f-2b8e3b9d0e11";
-
-fn api_key() -> String {
-    // The name has hyphens of its own, as real key names often do.
-    format!("casework-live-key-{SERVICE_ID}-{SECRET}")
-}
-
-/// How the fake answers: accept (and check), or fail with a status and Notify's error body.
-#[derive(Clone)]
-enum Answer {
-    Accept,
-    Fail(StatusCode, &'static str, &'static str),
-}
-
-#[derive(Clone)]
-struct Fake {
-    answer: Answer,
-    received: Arc<Mutex<Vec<(String, Value)>>>,
-}
-
-#[derive(Deserialize)]
-struct Claims {
-    iss: String,
-    iat: i64,
-}
-
-fn notify_error(status: StatusCode, error: &str, message: &str) -> (StatusCode, Json<Value>) {
-    (
-        status,
-        Json(json!({
-            "status_code": status.as_u16(),
-            "errors": [{ "error": error, "message": message }],
-        })),
-    )
-}
-
-fn check_token(headers: &HeaderMap) -> Result<(), String> {
-    let header = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .ok_or("no Authorization header")?;
-    let token = header.strip_prefix("Bearer ").ok_or("not a bearer token")?;
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    let key = DecodingKey::from_secret(SECRET.as_bytes()).map_err(|e| e.to_string())?;
-    let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-        .map_err(|e| format!("signature: {e}"))?
-        .claims;
-    if claims.iss != SERVICE_ID {
-        return Err(format!("iss is {}", claims.iss));
-    }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if (now - claims.iat).abs() > 30 {
-        return Err("iat is not within 30 seconds of now".into());
-    }
-    Ok(())
-}
-
-fn check_body(kind: &str, body: &Value) -> Result<(), String> {
-    let text = |field: &str| body[field].as_str().filter(|s| !s.is_empty()).is_some();
-    let (to, template) = match kind {
-        "sms" => ("phone_number", SMS_TEMPLATE),
-        "email" => ("email_address", EMAIL_TEMPLATE),
-        other => return Err(format!("no such notification type {other}")),
-    };
-    if !text(to) || !text("reference") {
-        return Err(format!("{to} and reference are required"));
-    }
-    if body["template_id"] != template {
-        return Err("template_id is not the channel's template".into());
-    }
-    if body["personalisation"]["body"].as_str().is_none() {
-        return Err("Missing personalisation: body".into());
-    }
-    if kind == "email" && body["personalisation"]["subject"].as_str().is_none() {
-        return Err("Missing personalisation: subject".into());
-    }
-    Ok(())
-}
-
-async fn notification(
-    State(fake): State<Fake>,
-    Path(kind): Path<String>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> (StatusCode, Json<Value>) {
-    fake.received
-        .lock()
-        .unwrap()
-        .push((kind.clone(), body.clone()));
-    if let Err(why) = check_token(&headers) {
-        return notify_error(
-            StatusCode::FORBIDDEN,
-            "AuthError",
-            &format!("Invalid token: {why}"),
-        );
-    }
-    if let Answer::Fail(status, error, message) = fake.answer {
-        return notify_error(status, error, message);
-    }
-    if let Err(why) = check_body(&kind, &body) {
-        return notify_error(StatusCode::BAD_REQUEST, "BadRequestError", &why);
-    }
-    let content = if kind == "sms" {
-        json!({ "body": body["personalisation"]["body"], "from_number": "Council" })
-    } else {
-        json!({
-            "body": body["personalisation"]["body"],
-            "subject": body["personalisation"]["subject"],
-            "from_email": "repairs@council.gov.uk",
-        })
-    };
-    (
-        StatusCode::CREATED,
-        Json(json!({
-            "id": "740e5834-3a29-46b4-9a6f-16142fde533a",
-            "reference": body["reference"],
-            "content": content,
-            "uri": "https://notify.test/v2/notifications/740e5834-3a29-46b4-9a6f-16142fde533a",
-            "template": { "id": body["template_id"], "version": 1, "uri": "https://notify.test/t" },
-        })),
-    )
-}
-
-async fn start(answer: Answer) -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let app = Router::new()
-        .route("/v2/notifications/{kind}", post(notification))
-        .with_state(Fake {
-            answer,
-            received: received.clone(),
-        });
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{address}"), received)
+async fn start(answer: NotifyAnswer) -> NotifyStandIn {
+    NotifyStandIn::start(answer).await
 }
 
 fn sender(base_url: &str) -> NotifySender {
@@ -166,7 +27,7 @@ fn sender(base_url: &str) -> NotifySender {
 
 fn sender_with(base_url: &str, change: impl FnOnce(&mut NotifyConfig)) -> NotifySender {
     let mut config = NotifyConfig::new(
-        ApiKey::parse(&api_key()).unwrap(),
+        ApiKey::parse(&notify_api_key()).unwrap(),
         SMS_TEMPLATE.into(),
         EMAIL_TEMPLATE.into(),
     );
@@ -200,7 +61,7 @@ fn email() -> Outgoing {
 
 #[test]
 fn api_keys_are_read_from_the_end() {
-    let key = ApiKey::parse(&api_key()).unwrap();
+    let key = ApiKey::parse(&notify_api_key()).unwrap();
     assert_eq!(key.service_id(), SERVICE_ID);
     assert!(
         !format!("{key:?}").contains(SECRET),
@@ -226,7 +87,7 @@ fn api_keys_are_read_from_the_end() {
 #[test]
 fn a_budget_of_no_requests_is_a_configuration_error() {
     let mut config = NotifyConfig::new(
-        ApiKey::parse(&api_key()).unwrap(),
+        ApiKey::parse(&notify_api_key()).unwrap(),
         SMS_TEMPLATE.into(),
         EMAIL_TEMPLATE.into(),
     );
@@ -236,14 +97,12 @@ fn a_budget_of_no_requests_is_a_configuration_error() {
 
 #[tokio::test]
 async fn sends_an_sms_with_a_valid_token_and_notify_shaped_body() {
-    let (url, received) = start(Answer::Accept).await;
-    let sent = sender(&url).send(&sms("msg-42")).await.unwrap();
-    assert_eq!(
-        sent.provider_id.as_deref(),
-        Some("740e5834-3a29-46b4-9a6f-16142fde533a")
-    );
-    let received = received.lock().unwrap();
-    let (kind, body) = &received[0];
+    let notify = start(NotifyAnswer::Accept).await;
+    let sent = sender(&notify.url).send(&sms("msg-42")).await.unwrap();
+    let received = notify.received();
+    let Received { kind, body, id } = &received[0];
+    assert_eq!(&sent.provider_id, id);
+    assert!(id.is_some());
     assert_eq!(kind, "sms");
     assert_eq!(body["phone_number"], "07700900111");
     assert_eq!(body["template_id"], SMS_TEMPLATE);
@@ -256,14 +115,14 @@ async fn sends_an_sms_with_a_valid_token_and_notify_shaped_body() {
 
 #[tokio::test]
 async fn sends_an_email_with_subject_body_and_reply_to_id() {
-    let (url, received) = start(Answer::Accept).await;
-    let sender = sender_with(&url, |c| {
+    let notify = start(NotifyAnswer::Accept).await;
+    let sender = sender_with(&notify.url, |c| {
         c.email_reply_to_id = Some("8e222534-7f05-4972-86e3-17c5d9f894e2".into())
     });
     let sent = sender.send(&email()).await.unwrap();
     assert!(sent.provider_id.is_some());
-    let received = received.lock().unwrap();
-    let (kind, body) = &received[0];
+    let received = notify.received();
+    let Received { kind, body, .. } = &received[0];
     assert_eq!(kind, "email");
     assert_eq!(body["email_address"], "sam@example.com");
     assert_eq!(body["template_id"], EMAIL_TEMPLATE);
@@ -280,17 +139,17 @@ async fn sends_an_email_with_subject_body_and_reply_to_id() {
 
 #[tokio::test]
 async fn an_email_without_a_subject_is_refused_before_sending() {
-    let (url, received) = start(Answer::Accept).await;
+    let notify = start(NotifyAnswer::Accept).await;
     let mut message = email();
     message.subject = None;
-    let error = sender(&url).send(&message).await.unwrap_err();
+    let error = sender(&notify.url).send(&message).await.unwrap_err();
     assert!(matches!(error, SendError::Permanent(_)), "{error:?}");
-    assert!(received.lock().unwrap().is_empty());
+    assert!(notify.received().is_empty());
 }
 
 #[tokio::test]
 async fn a_wrong_secret_is_refused_by_the_server_and_permanent() {
-    let (url, _) = start(Answer::Accept).await;
+    let url = start(NotifyAnswer::Accept).await.url;
     let other_secret = "0b9ad1f6-3c58-4a0e-9d61-1e8b5c7f2a44";
     let mut config = NotifyConfig::new(
         ApiKey::parse(&format!("key-{SERVICE_ID}-{other_secret}")).unwrap(),
@@ -312,7 +171,7 @@ async fn a_wrong_secret_is_refused_by_the_server_and_permanent() {
 }
 
 async fn failure(status: StatusCode, error: &'static str, message: &'static str) -> SendError {
-    let (url, _) = start(Answer::Fail(status, error, message)).await;
+    let url = start(NotifyAnswer::Fail(status, error, message)).await.url;
     sender(&url).send(&sms("msg-9")).await.unwrap_err()
 }
 
@@ -380,8 +239,8 @@ async fn connection_refused_is_temporary() {
 
 #[tokio::test]
 async fn the_sender_holds_back_requests_over_its_budget() {
-    let (url, received) = start(Answer::Accept).await;
-    let sender = sender_with(&url, |c| c.requests_per_minute = 3);
+    let notify = start(NotifyAnswer::Accept).await;
+    let sender = sender_with(&notify.url, |c| c.requests_per_minute = 3);
     for i in 0..3 {
         sender.send(&sms(&format!("msg-{i}"))).await.unwrap();
     }
@@ -389,7 +248,7 @@ async fn the_sender_holds_back_requests_over_its_budget() {
     // however long this short wait happens to take.
     let fourth = tokio::time::timeout(Duration::from_millis(300), sender.send(&sms("msg-3"))).await;
     assert!(fourth.is_err(), "the fourth request was not held back");
-    assert_eq!(received.lock().unwrap().len(), 3);
+    assert_eq!(notify.received().len(), 3);
 }
 
 #[tokio::test(start_paused = true)]
@@ -427,4 +286,28 @@ async fn the_limiter_never_exceeds_its_budget_in_any_window() {
     // And it does let them through, a budget per window: 23 at 5 a window take 4 more windows.
     let span = times[22].duration_since(times[0]);
     assert!(span >= window * 4 && span < window * 5, "{span:?}");
+}
+
+#[tokio::test]
+async fn finds_a_notification_sent_earlier_by_its_reference() {
+    let notify = start(NotifyAnswer::Accept).await;
+    let sender = sender(&notify.url);
+    assert_eq!(sender.find_sent(&sms("msg-1")).await.unwrap(), None);
+    let sent = sender.send(&sms("msg-1")).await.unwrap();
+    sender.send(&sms("msg-2")).await.unwrap();
+    let found = sender.find_sent(&sms("msg-1")).await.unwrap();
+    assert_eq!(found, Some(sent));
+    assert_eq!(notify.lookups(), 2);
+}
+
+#[tokio::test]
+async fn a_look_up_that_fails_is_never_a_reason_to_send() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let error = sender(&format!("http://{address}"))
+        .find_sent(&sms("msg-1"))
+        .await
+        .unwrap_err();
+    assert!(error.is_temporary(), "{error:?}");
 }

@@ -1,102 +1,17 @@
-//! SmtpSender against a small but real SMTP server on a random local port, which speaks
-//! EHLO/MAIL/RCPT/DATA/QUIT with real reply codes and keeps what it was given.
+//! SmtpSender against a small but real SMTP server on a random local port (`testing`), which
+//! speaks EHLO/MAIL/RCPT/DATA/QUIT with real reply codes and keeps what it was given.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use casework_channels::smtp::{SmtpConfig, SmtpSender, TlsMode};
+use casework_channels::testing::SmtpStandIn;
 use casework_channels::{OutChannel, Outgoing, SendError, Sender};
 use mail_parser::{MessageParser, MimeHeaders};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-/// What the server received in one transaction.
-#[derive(Debug, Clone, Default)]
-struct Envelope {
-    mail_from: String,
-    rcpt_to: Vec<String>,
-    data: String,
-}
-
-#[derive(Clone)]
-struct Server {
-    /// The reply to RCPT TO, to play a relay that refuses the recipient.
-    rcpt_reply: &'static str,
-    received: Arc<Mutex<Vec<Envelope>>>,
-}
-
-async fn start(rcpt_reply: &'static str) -> (u16, Arc<Mutex<Vec<Envelope>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received = Arc::new(Mutex::new(Vec::new()));
-    let server = Server {
-        rcpt_reply,
-        received: received.clone(),
-    };
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            tokio::spawn(session(stream, server.clone()));
-        }
-    });
-    (port, received)
-}
-
-async fn session(stream: TcpStream, server: Server) {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    let mut reply = async |text: &str| {
-        write
-            .write_all(format!("{text}\r\n").as_bytes())
-            .await
-            .unwrap()
-    };
-    reply("220 localhost ESMTP test").await;
-    let mut envelope = Envelope::default();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let upper = line.to_ascii_uppercase();
-        if upper.starts_with("EHLO") {
-            reply("250-localhost\r\n250 8BITMIME").await;
-        } else if upper.starts_with("HELO") {
-            reply("250 localhost").await;
-        } else if upper.starts_with("MAIL FROM:") {
-            envelope = Envelope {
-                mail_from: line[10..].trim().to_owned(),
-                ..Envelope::default()
-            };
-            reply("250 2.1.0 OK").await;
-        } else if upper.starts_with("RCPT TO:") {
-            if server.rcpt_reply.starts_with("250") {
-                envelope.rcpt_to.push(line[8..].trim().to_owned());
-            }
-            reply(server.rcpt_reply).await;
-        } else if upper == "DATA" {
-            if envelope.rcpt_to.is_empty() {
-                reply("554 5.5.1 No valid recipients").await;
-                continue;
-            }
-            reply("354 End data with <CR><LF>.<CR><LF>").await;
-            let mut data = String::new();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if line == "." {
-                    break;
-                }
-                // Undo the client's dot-stuffing.
-                data.push_str(line.strip_prefix('.').unwrap_or(&line));
-                data.push_str("\r\n");
-            }
-            envelope.data = data;
-            server.received.lock().unwrap().push(envelope.clone());
-            reply("250 2.0.0 OK queued").await;
-        } else if upper == "RSET" || upper == "NOOP" {
-            reply("250 2.0.0 OK").await;
-        } else if upper == "QUIT" {
-            reply("221 2.0.0 Bye").await;
-            break;
-        } else {
-            reply("502 5.5.2 Command not recognised").await;
-        }
-    }
+async fn start(rcpt_reply: &'static str) -> (u16, SmtpStandIn) {
+    let server = SmtpStandIn::start(rcpt_reply).await;
+    (server.port, server)
 }
 
 fn config(port: u16) -> SmtpConfig {
@@ -129,7 +44,7 @@ async fn sends_multipart_email_with_headers_built_from_the_message() {
     let sent = sender.send(&email()).await.unwrap();
     assert_eq!(sent.provider_id, None);
 
-    let received = received.lock().unwrap();
+    let received = received.received();
     assert_eq!(received.len(), 1);
     let envelope = &received[0];
     assert_eq!(envelope.mail_from, "<repairs@council.gov.uk>");
@@ -174,7 +89,7 @@ async fn uses_the_default_reply_to_when_the_message_has_none() {
         .send(&message)
         .await
         .unwrap();
-    let data = received.lock().unwrap()[0].data.clone();
+    let data = received.received()[0].data.clone();
     let parsed = MessageParser::default().parse(data.as_bytes()).unwrap();
     let reply_to = parsed.reply_to().unwrap().first().unwrap();
     assert_eq!(reply_to.address(), Some("replies@council.gov.uk"));
@@ -189,7 +104,7 @@ async fn a_4xx_refusal_is_temporary() {
         .await
         .unwrap_err();
     assert!(error.is_temporary(), "{error:?}");
-    assert!(received.lock().unwrap().is_empty());
+    assert!(received.received().is_empty());
 }
 
 #[tokio::test]
@@ -233,7 +148,7 @@ async fn tls_modes_never_fall_back_to_plain_text() {
     let mut tls = config(port);
     tls.tls = TlsMode::Tls;
     assert!(SmtpSender::new(tls).unwrap().send(&email()).await.is_err());
-    assert!(received.lock().unwrap().is_empty());
+    assert!(received.received().is_empty());
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@
 //! claim is a lease, so a job is run by one worker at a time and taken over if its worker dies.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use casework_app::store::Job;
@@ -58,6 +60,13 @@ impl Worker {
 
     /// Claims the jobs due now and runs them; returns how many ran.
     pub async fn run_due(&self) -> Result<usize, AppError> {
+        self.run_due_unless(&mut || false).await
+    }
+
+    /// As [`Worker::run_due`], but asks `stopping` before each job: once it says yes, or half
+    /// the lease has passed, the jobs not yet started are handed back at once rather than left
+    /// to wait out their lease.
+    async fn run_due_unless(&self, stopping: &mut impl FnMut() -> bool) -> Result<usize, AppError> {
         let now = self.app.now();
         let lease_until = now + self.config.lease;
         let jobs = self
@@ -65,7 +74,20 @@ impl Worker {
             .store()
             .claim_jobs(&self.id, now, lease_until, self.config.batch)
             .await?;
-        for job in &jobs {
+        // Half the lease is the latest a job may start: one started later could outlive its
+        // lease and be taken over by another worker while it still runs.
+        let last_start = now + self.config.lease / 2;
+        for (ran, job) in jobs.iter().enumerate() {
+            if stopping() || self.app.now() > last_start {
+                for unstarted in &jobs[ran..] {
+                    // Rescheduling at its own time undoes the claim and its attempt.
+                    self.app
+                        .store()
+                        .reschedule_job(unstarted.id, unstarted.run_at)
+                        .await?;
+                }
+                return Ok(ran);
+            }
             self.run_one(job).await?;
         }
         Ok(jobs.len())
@@ -100,12 +122,22 @@ impl Worker {
         Ok(())
     }
 
-    /// Runs until `shutdown` completes. A job that has started is finished first.
+    /// Runs until `shutdown` completes. A job that has started is finished first; jobs claimed
+    /// but not started are handed back for other workers.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        tokio::pin!(shutdown);
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let stop = stop.clone();
+            async move {
+                shutdown.await;
+                stop.store(true, Ordering::SeqCst);
+            }
+        };
+        tokio::pin!(watcher);
         tracing::info!(worker = %self.id, "worker started");
         let mut scheduled = false;
-        loop {
+        let mut watched = false;
+        while !stop.load(Ordering::SeqCst) {
             if !scheduled {
                 scheduled = match self.app.schedule_recurring_jobs().await {
                     Ok(()) => true,
@@ -115,7 +147,18 @@ impl Worker {
                     }
                 };
             }
-            let pause = match self.run_due().await {
+            let mut stopping = || stop.load(Ordering::SeqCst);
+            let work = self.run_due_unless(&mut stopping);
+            tokio::pin!(work);
+            // The watcher is polled beside the work, which it never interrupts: a job in
+            // progress finishes, and the next one sees the stop.
+            let ran = loop {
+                tokio::select! {
+                    ran = &mut work => break ran,
+                    () = &mut watcher, if !watched => watched = true,
+                }
+            };
+            let pause = match ran {
                 Ok(0) => self.config.idle_poll,
                 Ok(_) => Duration::ZERO,
                 Err(error) => {
@@ -124,7 +167,7 @@ impl Worker {
                 }
             };
             tokio::select! {
-                () = &mut shutdown => break,
+                () = &mut watcher, if !watched => watched = true,
                 () = tokio::time::sleep(pause) => {}
             }
         }

@@ -4,10 +4,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use casework_app::domain::case::{Actor, CaseDraft, Channel, Contact, Language};
+use casework_app::domain::message::MessageDraft;
 use casework_app::domain::service::Role;
 use casework_app::store::{Job, NewJob};
 use casework_app::{
-    App, Caller, Features, JobOutcome, NewCaseRequest, load_calendar, load_services,
+    App, Caller, Features, JobOutcome, NewCaseRequest, Senders, load_calendar, load_services,
+};
+use casework_channels::Sender;
+use casework_channels::notify::{ApiKey, NotifyConfig, NotifySender};
+use casework_channels::testing::{
+    EMAIL_TEMPLATE, NotifyAnswer, NotifyStandIn, SMS_TEMPLATE, notify_api_key,
 };
 use casework_store::testing::TestDatabase;
 use casework_worker::{Worker, WorkerConfig};
@@ -208,9 +214,67 @@ macro_rules! on_both_databases {
     )*};
 }
 
+/// A batch that takes longer than half the lease is cut short: the jobs not started are
+/// handed back, unclaimed and with no attempt counted, for any worker to take at once.
+async fn no_job_starts_after_half_the_lease(database: TestDatabase) {
+    let notify = NotifyStandIn::start(NotifyAnswer::Accept).await;
+    notify.set_delay(std::time::Duration::from_millis(300));
+    let mut config = NotifyConfig::new(
+        ApiKey::parse(&notify_api_key()).unwrap(),
+        SMS_TEMPLATE.into(),
+        EMAIL_TEMPLATE.into(),
+    );
+    config.base_url = notify.url.clone();
+    let sender: Arc<dyn Sender> = Arc::new(NotifySender::new(config).unwrap());
+    let services =
+        load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services")).unwrap();
+    // The real clock: the sends take real time.
+    let app = App::new(
+        database.store().await,
+        services,
+        load_calendar(None).unwrap(),
+        "api,worktray,messaging".parse::<Features>().unwrap(),
+    )
+    .with_senders(Senders {
+        email: Some(sender.clone()),
+        sms: Some(sender),
+    });
+    let case = report(&app).await;
+    for _ in 0..6 {
+        app.send_message(
+            &system(),
+            case.reference,
+            MessageDraft {
+                body: "Hello".into(),
+                ..MessageDraft::default()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let short_lease = WorkerConfig {
+        lease: std::time::Duration::from_secs(1),
+        ..WorkerConfig::default()
+    };
+    let first = Worker::new(app.clone(), "first", short_lease);
+    let ran = first.run_due().await.unwrap();
+    // 300 ms a send: the first two or three start within half a second, the rest are handed back.
+    assert!((1..6).contains(&ran), "{ran} ran");
+    let second = Worker::new(app.clone(), "second", WorkerConfig::default());
+    assert_eq!(
+        second.run_due().await.unwrap(),
+        6 - ran,
+        "the rest are free at once, not after the lease"
+    );
+    assert_eq!(notify.accepted_by_reference().len(), 6);
+    assert!(notify.accepted_by_reference().values().all(|n| *n == 1));
+    assert_eq!(notify.lookups(), 0, "a handed-back job counts no attempt");
+}
+
 on_both_databases!(
     sla_fires_once_with_two_workers,
     two_sweeps_at_once_breach_a_case_once,
     a_closed_case_is_never_breached,
-    a_job_that_cannot_run_is_kept_as_failed
+    a_job_that_cannot_run_is_kept_as_failed,
+    no_job_starts_after_half_the_lease
 );
