@@ -125,6 +125,23 @@ struct Outcomes {
     failed: Vec<String>,
     /// Connections refused: the server had stopped listening.
     refused: usize,
+    /// Requests sent on an idle kept-alive connection just as the stopping server closed it:
+    /// the server never read them, so they were not accepted (checked against the database).
+    closed: usize,
+}
+
+/// Whether the request failed because the server reset its connection before answering.
+fn reset_before_answer(error: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionReset
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// `clients` clients creating cases at `url` until `stop` is set, each request on a new
@@ -163,6 +180,11 @@ fn load(
                         Ok(response) => Err(format!("answered {}", response.status())),
                         Err(error) if error.is_connect() => {
                             outcomes.lock().unwrap().refused += 1;
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            continue;
+                        }
+                        Err(error) if reset_before_answer(&error) => {
+                            outcomes.lock().unwrap().closed += 1;
                             tokio::time::sleep(Duration::from_millis(20)).await;
                             continue;
                         }
@@ -222,15 +244,25 @@ async fn sigterm_finishes_the_requests_in_flight_and_exits_cleanly() {
         task.await.unwrap();
     }
     assert!(status.success(), "exit status {status}");
-    let created = {
+    let (created, closed) = {
         let outcomes = outcomes.lock().unwrap();
         assert!(outcomes.failed.is_empty(), "failed: {:?}", outcomes.failed);
-        outcomes.created.clone()
+        (outcomes.created.clone(), outcomes.closed)
     };
     eprintln!(
-        "stopped {took:?} after SIGTERM; {} cases created",
+        "stopped {took:?} after SIGTERM; {} cases created; {closed} requests met a closing \
+         connection",
         created.len()
     );
+    // Nothing was stored that was not acknowledged: the connections closed under a request
+    // were closed before the server read it.
+    let stored = database
+        .store()
+        .await
+        .count_cases(&Default::default())
+        .await
+        .unwrap();
+    assert_eq!(usize::try_from(stored).unwrap(), created.len());
     let mut command = casework(&database.url);
     command.env("CASEWORK_NO_WORKER", "true");
     let other = Process::serve(command);
