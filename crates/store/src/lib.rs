@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 mod connect;
 mod db_time;
 mod error;
+mod intake;
 mod messages;
 mod plans;
 mod postgres;
@@ -27,6 +28,7 @@ mod sqlite;
 pub mod testing;
 
 pub use connect::connect;
+pub use intake::IntakeStore;
 pub use messages::{MessageStore, StatusChange};
 pub use plans::{AccessLink, DueAction, NewAccessLink, PlanStore};
 pub use postgres::PgStore;
@@ -294,7 +296,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Everything Casework keeps. One trait, two backends, one behaviour. Each area beyond cases,
 /// jobs and staff has its own trait in its own module, which `Store` includes.
 #[async_trait]
-pub trait Store: PlanStore + MessageStore + Send + Sync + 'static {
+pub trait Store: PlanStore + MessageStore + IntakeStore + Send + Sync + 'static {
     /// Brings the schema up to date. Safe to run from several processes at once.
     async fn migrate(&self) -> Result<()>;
     /// Answers whether the database can be reached now.

@@ -8,6 +8,7 @@ use sqlx::{Connection, Postgres, QueryBuilder, Transaction};
 
 use crate::Result;
 use crate::connect::{ACQUIRE_TIMEOUT, bad_url, pool_size};
+use crate::intake::impl_intake_store;
 use crate::messages::impl_message_store;
 use crate::plans::impl_plan_store;
 use crate::shared::{Backend, claim_jobs_sql, impl_store, like_pattern};
@@ -79,3 +80,4 @@ impl Backend for PgStore {
 impl_store!(PgStore);
 impl_plan_store!(PgStore);
 impl_message_store!(PgStore);
+impl_intake_store!(PgStore);

@@ -11,6 +11,7 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::Result;
 use crate::connect::{ACQUIRE_TIMEOUT, bad_url, pool_size};
+use crate::intake::impl_intake_store;
 use crate::messages::impl_message_store;
 use crate::plans::impl_plan_store;
 use crate::shared::{Backend, claim_jobs_sql, impl_store, like_pattern};
@@ -138,3 +139,4 @@ impl Backend for SqliteStore {
 impl_store!(SqliteStore);
 impl_plan_store!(SqliteStore);
 impl_message_store!(SqliteStore);
+impl_intake_store!(SqliteStore);

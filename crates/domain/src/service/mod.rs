@@ -20,6 +20,9 @@ pub struct Service {
     pub code: String,
     pub name: String,
     pub description: String,
+    /// The name and description in Welsh, for residents reading in Welsh, if the file has them.
+    pub name_cy: Option<String>,
+    pub description_cy: Option<String>,
     pub team: String,
     pub fields: Vec<Field>,
     pub workflow: Workflow,
@@ -34,6 +37,9 @@ pub struct Field {
     pub code: String,
     pub label: String,
     pub hint: Option<String>,
+    /// The label and hint in Welsh, if the file has them.
+    pub label_cy: Option<String>,
+    pub hint_cy: Option<String>,
     pub kind: FieldKind,
     pub required: bool,
     pub staff_only: bool,
@@ -44,6 +50,8 @@ pub struct Field {
 pub struct Choice {
     pub code: String,
     pub label: String,
+    /// The label in Welsh, if the file has it.
+    pub label_cy: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
