@@ -1085,6 +1085,29 @@ mod tests {
     }
 
     #[test]
+    fn an_opening_can_record_the_front_door_it_came_in_by() {
+        let services = shipped();
+        let service = services.get("missed-bin").unwrap();
+        let calendar = WorkingCalendar::england_and_wales();
+        let opening = open_case(service, &calendar, draft(service), NOW, new_action_id).unwrap();
+        assert!(matches!(
+            opening.events[..],
+            [EventKind::Created { via: None, .. }]
+        ));
+        let opening = opening.reported_via(ReportedVia::WebForm);
+        assert!(matches!(
+            opening.events[..],
+            [EventKind::Created {
+                via: Some(ReportedVia::WebForm),
+                ..
+            }]
+        ));
+        let json = serde_json::to_value(&opening.events[0]).unwrap();
+        assert_eq!(json["via"], "web_form");
+        assert_eq!(ReportedVia::WebForm.label(), "web form");
+    }
+
+    #[test]
     fn every_problem_with_a_new_case_is_named() {
         let services = shipped();
         let service = services.get("missed-bin").unwrap();

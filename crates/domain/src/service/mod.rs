@@ -461,6 +461,26 @@ priorities = [{ code = "standard", label = "Standard", working_days = 5 }]
     }
 
     #[test]
+    fn welsh_text_is_kept_where_a_file_has_it() {
+        assert_eq!(minimal("minimal").name_cy, None);
+        let text = MINIMAL.replacen(
+            "team = \"test\"",
+            "name_cy = \"Lleiaf\"\nteam = \"test\"\n\n[[fields]]\ncode = \"bin\"\nlabel = \"Which bin?\"\n\
+             label_cy = \"Pa fin?\"\nhint_cy = \"Dewiswch un\"\ntype = \"single_choice\"\n\
+             choices = [{ code = \"glass\", label = \"Glass\", label_cy = \"Gwydr\" }]",
+            1,
+        );
+        let service = parse_service("welsh.toml", &text).unwrap();
+        assert_eq!(service.name_cy.as_deref(), Some("Lleiaf"));
+        assert_eq!(service.description_cy, None);
+        let field = service.field("bin").unwrap();
+        assert_eq!(field.label_cy.as_deref(), Some("Pa fin?"));
+        assert_eq!(field.hint_cy.as_deref(), Some("Dewiswch un"));
+        assert_eq!(field.hint, None);
+        assert_eq!(field.choices[0].label_cy.as_deref(), Some("Gwydr"));
+    }
+
+    #[test]
     fn lookups() {
         let service = minimal("minimal");
         assert_eq!(service.priority("standard").unwrap().working_days, 5);
