@@ -343,15 +343,6 @@ fn unavailable(lang: &ResidentLang, error: &dyn std::fmt::Display) -> Response {
 // ---------------------------------------------------------------------------------------------
 // The session.
 
-/// The service `code` names, or the page not found.
-fn find_service<'a>(
-    app: &'a App,
-    lang: &ResidentLang,
-    code: &str,
-) -> Result<&'a Service, Response> {
-    app.services().get(code).ok_or_else(|| not_found(lang))
-}
-
 /// The request being made for `service`, if there is one.
 async fn load(
     session: &Session,
@@ -391,9 +382,9 @@ async fn load_or_begin(
 
 /// `/requests/new/{service}`: the first question.
 async fn begin(State(app): State<App>, lang: ResidentLang, Path(code): Path<String>) -> Response {
-    match find_service(&app, &lang, &code) {
-        Ok(service) => Redirect::to(&after(service, None)).into_response(),
-        Err(response) => response,
+    match app.services().get(&code) {
+        Some(service) => Redirect::to(&after(service, None)).into_response(),
+        None => not_found(&lang),
     }
 }
 
@@ -710,9 +701,8 @@ async fn question(
     Path((code, field)): Path<(String, String)>,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     let Some(field) = find_question(service, &field) else {
         return not_found(&lang);
@@ -742,9 +732,8 @@ async fn answer(
     Query(query): Query<PageQuery>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     let Some(field) = find_question(service, &field) else {
         return not_found(&lang);
@@ -937,9 +926,8 @@ async fn contact(
     Path(code): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     let first = questions(service).is_empty();
     let draft = match load_or_begin(&session, &lang, service, first).await {
@@ -958,9 +946,8 @@ async fn save_contact(
     Query(query): Query<PageQuery>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     let first = questions(service).is_empty();
     let mut draft = match load_or_begin(&session, &lang, service, first).await {
@@ -1161,9 +1148,8 @@ async fn check(
     FormSession(session): FormSession,
     Path(code): Path<String>,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     match load(&session, &lang, service).await {
         Ok(Some(draft)) if draft.contact.is_none() => {
@@ -1195,9 +1181,8 @@ async fn submit(
     code: String,
     confirmed_new: bool,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     let mut draft = match load(&session, &lang, service).await {
         Ok(Some(draft)) => draft,
@@ -1341,9 +1326,8 @@ async fn duplicate(
     FormSession(session): FormSession,
     Path(code): Path<String>,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     match load(&session, &lang, service).await {
         Ok(Some(Draft {
@@ -1366,9 +1350,8 @@ async fn decide_duplicate(
     Path(code): Path<String>,
     Form(fields): Form<Fields>,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     let reference = match load(&session, &lang, service).await {
         Ok(Some(Draft {
@@ -1416,9 +1399,8 @@ async fn sent(
     FormSession(session): FormSession,
     Path(code): Path<String>,
 ) -> Response {
-    let service = match find_service(&app, &lang, &code) {
-        Ok(service) => service,
-        Err(response) => return response,
+    let Some(service) = app.services().get(&code) else {
+        return not_found(&lang);
     };
     let sent = match session.get::<Sent>(SENT_KEY).await {
         Ok(Some(sent)) if sent.service == service.code => sent,
