@@ -82,8 +82,8 @@ too-many-requests = Too many requests were sent from here. Wait 15 minutes, then
 unavailable-title = Sorry, there is a problem with the service
 unavailable-text = Try again later. Your answers have been kept.
 
-## Errors on a question, for languages whose messages are not the definition's own. English
-## shows the service's own messages, which name the question.
+## Errors on a question. English mostly shows the service's own messages, which name the
+## question; other languages show these, as does English for a place that is too long.
 
 # $label (String) - the question
 answer-missing = Enter an answer to “{ $label }”

@@ -779,16 +779,20 @@ fn keep_answer(
         let place = place.as_str().unwrap_or_default();
         if place.is_empty() {
             if field.required {
-                return Err(error_in(lang, field, true, missing_place(field)));
+                // The service's own words for a missing answer to this question.
+                let mut given = Answers::new();
+                given.insert(field.code.clone(), Value::Null);
+                let errors = service.check_answer_changes(&given).err();
+                return Err(error_message(
+                    lang,
+                    field,
+                    true,
+                    &errors.unwrap_or_default(),
+                ));
             }
             draft.places.remove(&field.code);
         } else if place.chars().count() > MAX_TEXT {
-            return Err(error_in(
-                lang,
-                field,
-                false,
-                format!("{} must be {MAX_TEXT} characters or fewer", field.label),
-            ));
+            return Err(lang.t_args("answer-too-long", &[("label", label(field, lang))]));
         } else {
             draft.places.insert(field.code.clone(), place.to_owned());
         }
@@ -813,10 +817,6 @@ fn keep_answer(
     }
     draft.answers = answers;
     Ok(())
-}
-
-fn missing_place(field: &Field) -> String {
-    format!("Enter {}", field.label.trim_end_matches('?'))
 }
 
 fn error_message(lang: Lang, field: &Field, blank: bool, errors: &[FieldError]) -> String {
