@@ -1,6 +1,6 @@
 //! Use cases on cases: report, read, list, change, transition, assign, note.
 
-use casework_domain::case::{self, Case, CaseDraft, CaseError, Change, Reference};
+use casework_domain::case::{self, Case, CaseDraft, CaseError, Change, Reference, ReportedVia};
 use casework_domain::service::Answers;
 use casework_domain::service::Service;
 use casework_domain::service::answers::FieldError;
@@ -42,6 +42,17 @@ impl App {
         caller: &Caller,
         request: NewCaseRequest,
     ) -> Result<(Case, bool), AppError> {
+        self.create_case_via(caller, request, None).await
+    }
+
+    /// [`App::create_case`], recording on the new case's first event the front door it came
+    /// in by, if it was one of Casework's own.
+    pub(crate) async fn create_case_via(
+        &self,
+        caller: &Caller,
+        request: NewCaseRequest,
+        via: Option<ReportedVia>,
+    ) -> Result<(Case, bool), AppError> {
         let claim = match (&request.idempotency, caller.api_key_id) {
             (Some((key, hash)), Some(api_key_id)) => Some(IdempotencyClaim {
                 api_key_id,
@@ -63,6 +74,10 @@ impl App {
             self.now(),
             new_action_id,
         )?;
+        let opening = match via {
+            Some(via) => opening.reported_via(via),
+            None => opening,
+        };
         let stored = self
             .store
             .insert_case(

@@ -14,6 +14,7 @@ pub mod demo;
 mod directory;
 mod error;
 mod health;
+mod intake;
 mod jobs;
 mod messages;
 mod open311;
@@ -38,6 +39,10 @@ pub use config::{Feature, Features};
 pub use directory::Directory;
 pub use error::AppError;
 pub use health::Readiness;
+pub use intake::{
+    CONFIRMATION_TEMPLATE, DUPLICATE_WINDOW, MAX_REQUESTS_PER_CLIENT, RequestOutcome,
+    ResidentRequest,
+};
 pub use jobs::JobOutcome;
 pub use messages::{Senders, TemplatePreview};
 pub use open311::{

@@ -294,6 +294,24 @@ impl ExternalReference {
     }
 }
 
+/// How a resident reached the council with a case, when it came in through one of Casework's
+/// own front doors rather than from staff or another system.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportedVia {
+    /// The resident request form at `/requests/new/{service}`.
+    WebForm,
+}
+
+impl ReportedVia {
+    /// How staff read it: "web form".
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::WebForm => "web form",
+        }
+    }
+}
+
 /// Who did something to a case. Stored and shown as `staff:EMAIL`, `api:KEY-NAME`, `resident`
 /// or `system`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -345,6 +363,9 @@ pub enum EventKind {
         priority: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         external: Option<ExternalReference>,
+        /// The front door it came in by, when that was one of Casework's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<ReportedVia>,
     },
     FieldChanged {
         field: String,
@@ -557,6 +578,18 @@ pub struct Opening {
     pub events: Vec<EventKind>,
 }
 
+impl Opening {
+    /// The same decision, recording on the case's first event the front door it came in by.
+    pub fn reported_via(mut self, channel: ReportedVia) -> Self {
+        for event in &mut self.events {
+            if let EventKind::Created { via, .. } = event {
+                *via = Some(channel);
+            }
+        }
+        self
+    }
+}
+
 /// The decision to change a case: the case as it will be and the events to append. A change
 /// with no events changed nothing and need not be saved.
 #[derive(Debug, Clone, PartialEq)]
@@ -657,6 +690,7 @@ pub fn open_case(
             state: state.clone(),
             priority: priority.clone(),
             external: external.clone(),
+            via: None,
         }],
         case: NewCase {
             service: service.code.clone(),
@@ -1048,6 +1082,29 @@ mod tests {
         // Two working days from Monday 7 December: the end of Wednesday 9 December (GMT).
         assert_eq!(opening.case.sla_due_at, datetime!(2026-12-09 23:59:59 UTC));
         assert!(matches!(opening.events[..], [EventKind::Created { .. }]));
+    }
+
+    #[test]
+    fn an_opening_can_record_the_front_door_it_came_in_by() {
+        let services = shipped();
+        let service = services.get("missed-bin").unwrap();
+        let calendar = WorkingCalendar::england_and_wales();
+        let opening = open_case(service, &calendar, draft(service), NOW, new_action_id).unwrap();
+        assert!(matches!(
+            opening.events[..],
+            [EventKind::Created { via: None, .. }]
+        ));
+        let opening = opening.reported_via(ReportedVia::WebForm);
+        assert!(matches!(
+            opening.events[..],
+            [EventKind::Created {
+                via: Some(ReportedVia::WebForm),
+                ..
+            }]
+        ));
+        let json = serde_json::to_value(&opening.events[0]).unwrap();
+        assert_eq!(json["via"], "web_form");
+        assert_eq!(ReportedVia::WebForm.label(), "web form");
     }
 
     #[test]

@@ -356,7 +356,10 @@ fn details(kind: &EventKind) -> serde_json::Value {
             state,
             priority,
             external,
-        } => json!({ "state": state, "priority": priority, "external": external }),
+            via,
+        } => {
+            json!({ "state": state, "priority": priority, "external": external, "via": via })
+        }
         EventKind::Transitioned {
             transition,
             from,

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 mod connect;
 mod db_time;
 mod error;
+mod intake;
 mod messages;
 mod open311;
 mod plans;
@@ -31,6 +32,7 @@ pub mod testing;
 mod webhooks;
 
 pub use connect::connect;
+pub use intake::IntakeStore;
 pub use messages::{MessageStore, StatusChange};
 pub use open311::{
     KeyScope, NewOpen311Request, Open311Filter, Open311Request, Open311Store, UnknownScope,
@@ -311,7 +313,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// jobs and staff has its own trait in its own module, which `Store` includes.
 #[async_trait]
 pub trait Store:
-    PlanStore + MessageStore + ReplyStore + Open311Store + WebhookStore + Send + Sync + 'static
+    PlanStore
+    + MessageStore
+    + ReplyStore
+    + Open311Store
+    + WebhookStore
+    + IntakeStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Brings the schema up to date. Safe to run from several processes at once.
     async fn migrate(&self) -> Result<()>;

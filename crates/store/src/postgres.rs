@@ -8,6 +8,7 @@ use sqlx::{Connection, Postgres, QueryBuilder, Transaction};
 
 use crate::Result;
 use crate::connect::{ACQUIRE_TIMEOUT, bad_url, pool_size};
+use crate::intake::impl_intake_store;
 use crate::messages::impl_message_store;
 use crate::open311::impl_open311_store;
 use crate::plans::impl_plan_store;
@@ -85,3 +86,4 @@ impl_message_store!(PgStore);
 impl_reply_store!(PgStore);
 impl_open311_store!(PgStore);
 impl_webhook_store!(PgStore);
+impl_intake_store!(PgStore);

@@ -158,6 +158,7 @@ pub(crate) fn created_event(case: &NewCase) -> EventKind {
         state: case.state.clone(),
         priority: case.priority.clone(),
         external: case.external.clone(),
+        via: None,
     }
 }
 

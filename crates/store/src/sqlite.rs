@@ -11,6 +11,7 @@ use sqlx::{QueryBuilder, Sqlite, Transaction};
 
 use crate::Result;
 use crate::connect::{ACQUIRE_TIMEOUT, bad_url, pool_size};
+use crate::intake::impl_intake_store;
 use crate::messages::impl_message_store;
 use crate::open311::impl_open311_store;
 use crate::plans::impl_plan_store;
@@ -144,3 +145,4 @@ impl_message_store!(SqliteStore);
 impl_reply_store!(SqliteStore);
 impl_open311_store!(SqliteStore);
 impl_webhook_store!(SqliteStore);
+impl_intake_store!(SqliteStore);

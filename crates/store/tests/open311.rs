@@ -81,6 +81,7 @@ async fn report(
         state: case.state.clone(),
         priority: case.priority.clone(),
         external: None,
+        via: None,
     };
     let request = NewOpen311Request {
         api_key_id: key.id,

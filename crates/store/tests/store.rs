@@ -88,6 +88,7 @@ fn created(case: &NewCase) -> EventKind {
         state: case.state.clone(),
         priority: case.priority.clone(),
         external: case.external.clone(),
+        via: None,
     }
 }
 

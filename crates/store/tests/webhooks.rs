@@ -57,6 +57,7 @@ fn created() -> EventKind {
         state: "new".into(),
         priority: "normal".into(),
         external: None,
+        via: None,
     }
 }
 

@@ -1,7 +1,7 @@
 //! The words residents read, in their language: Project Fluent messages from
-//! `locales/{code}/resident.ftl`, one file per language, embedded in the binary. A message
-//! missing from a language's file is shown in English, so a new language can be added a little
-//! at a time.
+//! `locales/{code}/resident.ftl` and `intake.ftl` (the request form), one set per language,
+//! embedded in the binary. A message missing from a language's file is shown in English, so a
+//! new language can be added a little at a time.
 //!
 //! Adding a language: its file, a variant of [`Lang`] and its line in [`SOURCES`].
 
@@ -22,9 +22,24 @@ pub(crate) enum Lang {
 }
 
 /// Each language's messages, in the order of [`Lang::ALL`].
+/// A language's files are read as one: the resident pages' and the request form's.
 const SOURCES: [(Lang, &str); 2] = [
-    (Lang::En, include_str!("../locales/en/resident.ftl")),
-    (Lang::Cy, include_str!("../locales/cy/resident.ftl")),
+    (
+        Lang::En,
+        concat!(
+            include_str!("../locales/en/resident.ftl"),
+            "\n",
+            include_str!("../locales/en/intake.ftl")
+        ),
+    ),
+    (
+        Lang::Cy,
+        concat!(
+            include_str!("../locales/cy/resident.ftl"),
+            "\n",
+            include_str!("../locales/cy/intake.ftl")
+        ),
+    ),
 ];
 
 static BUNDLES: LazyLock<Vec<FluentBundle<FluentResource>>> = LazyLock::new(|| {
@@ -37,7 +52,7 @@ static BUNDLES: LazyLock<Vec<FluentBundle<FluentResource>>> = LazyLock::new(|| {
 fn bundle(lang: Lang, ftl: &'static str) -> FluentBundle<FluentResource> {
     let code = lang.code();
     let resource = FluentResource::try_new(ftl.to_owned())
-        .unwrap_or_else(|(_, errors)| panic!("locales/{code}/resident.ftl: {errors:?}"));
+        .unwrap_or_else(|(_, errors)| panic!("locales/{code}: {errors:?}"));
     let id: LanguageIdentifier = code
         .parse()
         .expect("a language code is a language identifier");
@@ -47,7 +62,7 @@ fn bundle(lang: Lang, ftl: &'static str) -> FluentBundle<FluentResource> {
     bundle.set_use_isolating(false);
     bundle
         .add_resource(resource)
-        .unwrap_or_else(|errors| panic!("locales/{code}/resident.ftl: {errors:?}"));
+        .unwrap_or_else(|errors| panic!("locales/{code}: {errors:?}"));
     bundle
 }
 

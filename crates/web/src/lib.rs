@@ -48,6 +48,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// A staff session ends after this long without a request.
     pub session_idle: time::Duration,
+    /// A resident's answers on the request form are forgotten after this long without one.
+    pub request_idle: time::Duration,
     /// The header in which a trusted proxy in front of Casework gives the client's address
     /// (such as `X-Forwarded-For`), for limiting failed sign-ins by address. Without one, the
     /// address is the connection's.
@@ -67,11 +69,13 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     /// Local http: cookies without `Secure` (a browser would not send them back over http),
-    /// sessions ending after a working day without use, no proxy, `casework serve`'s address.
+    /// staff sessions ending after a working day without use, a resident's answers kept for an
+    /// hour, no proxy, `casework serve`'s address.
     fn default() -> Self {
         Self {
             secure_cookies: false,
             session_idle: time::Duration::hours(8),
+            request_idle: time::Duration::hours(1),
             client_ip_header: None,
             base_url: "http://127.0.0.1:8080".to_owned(),
             dev_outbox: false,
@@ -107,8 +111,8 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
     if app.features().is_on(Feature::Worktray) {
         router = router.merge(staff(&app, config));
     }
-    if app.features().is_on(Feature::Plan) {
-        router = router.merge(pages::resident::router(config));
+    if app.features().is_on(Feature::Plan) || app.features().is_on(Feature::Intake) {
+        router = router.merge(pages::resident::router(&app, config));
     }
     if app.features().is_on(Feature::Open311) {
         router = router.merge(open311::router());

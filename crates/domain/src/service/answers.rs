@@ -29,8 +29,10 @@ pub struct FieldError {
     pub message: String,
 }
 
-const MAX_TEXT: usize = 500;
-const MAX_LONG_TEXT: usize = 10_000;
+/// The most characters a text or address answer may have.
+pub const MAX_TEXT: usize = 500;
+/// The most characters a long text answer may have.
+pub const MAX_LONG_TEXT: usize = 10_000;
 const MAX_EMAIL: usize = 254;
 /// Wider than Great Britain and Northern Ireland with their islands, so that every UK address
 /// fits and obviously wrong points (0, 0 or swapped coordinates) do not.
@@ -411,6 +413,16 @@ fn location(field: &Field, value: &Value) -> Result<Option<Value>, String> {
     normalised.insert("lat".to_owned(), Value::from(lat));
     normalised.insert("long".to_owned(), Value::from(long));
     Ok(Some(Value::Object(normalised)))
+}
+
+/// The most text a resident's answers to one request may hold together, in characters of their
+/// JSON form. Each answer has its own limit; this one bounds a service with many long answers,
+/// and what a half-finished request keeps between pages.
+pub const MAX_ANSWERS_CHARS: usize = 30_000;
+
+/// Whether `answers` together are over [`MAX_ANSWERS_CHARS`].
+pub fn answers_too_large(answers: &Answers) -> bool {
+    serde_json::to_string(answers).map_or(true, |json| json.chars().count() > MAX_ANSWERS_CHARS)
 }
 
 impl FieldError {
@@ -912,6 +924,14 @@ priorities = [{ code = "standard", label = "Standard", working_days = 2 }]
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn answers_together_have_a_limit() {
+        let mut a = minimal();
+        assert!(!answers_too_large(&a));
+        a.insert("details".into(), json!("x".repeat(MAX_ANSWERS_CHARS)));
+        assert!(answers_too_large(&a));
     }
 
     #[test]

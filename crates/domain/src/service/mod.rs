@@ -20,6 +20,9 @@ pub struct Service {
     pub code: String,
     pub name: String,
     pub description: String,
+    /// The name and description in Welsh, for residents reading in Welsh, if the file has them.
+    pub name_cy: Option<String>,
+    pub description_cy: Option<String>,
     pub team: String,
     pub fields: Vec<Field>,
     pub workflow: Workflow,
@@ -34,6 +37,9 @@ pub struct Field {
     pub code: String,
     pub label: String,
     pub hint: Option<String>,
+    /// The label and hint in Welsh, if the file has them.
+    pub label_cy: Option<String>,
+    pub hint_cy: Option<String>,
     pub kind: FieldKind,
     pub required: bool,
     pub staff_only: bool,
@@ -44,6 +50,8 @@ pub struct Field {
 pub struct Choice {
     pub code: String,
     pub label: String,
+    /// The label in Welsh, if the file has it.
+    pub label_cy: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -450,6 +458,26 @@ priorities = [{ code = "standard", label = "Standard", working_days = 5 }]
         assert!(service.fields.is_empty());
         assert_eq!(service.plan, PlanTemplate::default());
         assert!(service.templates.is_empty());
+    }
+
+    #[test]
+    fn welsh_text_is_kept_where_a_file_has_it() {
+        assert_eq!(minimal("minimal").name_cy, None);
+        let text = MINIMAL.replacen(
+            "team = \"test\"",
+            "name_cy = \"Lleiaf\"\nteam = \"test\"\n\n[[fields]]\ncode = \"bin\"\nlabel = \"Which bin?\"\n\
+             label_cy = \"Pa fin?\"\nhint_cy = \"Dewiswch un\"\ntype = \"single_choice\"\n\
+             choices = [{ code = \"glass\", label = \"Glass\", label_cy = \"Gwydr\" }]",
+            1,
+        );
+        let service = parse_service("welsh.toml", &text).unwrap();
+        assert_eq!(service.name_cy.as_deref(), Some("Lleiaf"));
+        assert_eq!(service.description_cy, None);
+        let field = service.field("bin").unwrap();
+        assert_eq!(field.label_cy.as_deref(), Some("Pa fin?"));
+        assert_eq!(field.hint_cy.as_deref(), Some("Dewiswch un"));
+        assert_eq!(field.hint, None);
+        assert_eq!(field.choices[0].label_cy.as_deref(), Some("Gwydr"));
     }
 
     #[test]

@@ -16,6 +16,8 @@ pub(super) struct RawService {
     pub code: Spanned<String>,
     pub name: Spanned<String>,
     pub description: Spanned<String>,
+    pub name_cy: Option<String>,
+    pub description_cy: Option<String>,
     pub team: Spanned<String>,
     #[serde(default)]
     pub fields: Vec<Spanned<RawField>>,
@@ -33,6 +35,8 @@ pub(super) struct RawField {
     pub code: Spanned<String>,
     pub label: Spanned<String>,
     pub hint: Option<String>,
+    pub label_cy: Option<String>,
+    pub hint_cy: Option<String>,
     #[serde(rename = "type")]
     pub kind: Spanned<FieldKind>,
     #[serde(default)]
@@ -48,6 +52,7 @@ pub(super) struct RawField {
 pub(super) struct RawChoice {
     pub code: Spanned<String>,
     pub label: Spanned<String>,
+    pub label_cy: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +194,8 @@ impl RawService {
             code: self.code.into_inner(),
             name: self.name.into_inner(),
             description: self.description.into_inner(),
+            name_cy: self.name_cy,
+            description_cy: self.description_cy,
             team: self.team.into_inner(),
             fields: self
                 .fields
@@ -199,6 +206,8 @@ impl RawService {
                         code: f.code.into_inner(),
                         label: f.label.into_inner(),
                         hint: f.hint,
+                        label_cy: f.label_cy,
+                        hint_cy: f.hint_cy,
                         kind: f.kind.into_inner(),
                         required: f.required,
                         staff_only: f.staff_only,
@@ -212,6 +221,7 @@ impl RawService {
                                 Choice {
                                     code: c.code.into_inner(),
                                     label: c.label.into_inner(),
+                                    label_cy: c.label_cy,
                                 }
                             })
                             .collect(),

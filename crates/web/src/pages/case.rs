@@ -975,10 +975,14 @@ fn timeline_item(service: Option<&Service>, directory: &Directory, event: &Event
             state: initial,
             priority: p,
             external,
+            via,
         } => {
             let mut description = format!("Status: {}. Priority: {}.", state(initial), priority(p));
             if let Some(x) = external {
                 description.push_str(&format!(" Reference {} in {}.", x.reference, x.system));
+            }
+            if let Some(via) = via {
+                description.push_str(&format!(" Reported through the {}.", via.label()));
             }
             ("Case reported".to_owned(), Some(description))
         }

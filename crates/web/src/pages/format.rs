@@ -250,6 +250,16 @@ pub(crate) fn date_input(day: &str, month: &str, year: &str) -> String {
     parts.join("/")
 }
 
+/// A date as stored, `YYYY-MM-DD`.
+pub(crate) fn iso(day: Date) -> String {
+    format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
 /// A stored `YYYY-MM-DD` date.
 pub(crate) fn iso_date(text: &str) -> Option<Date> {
     Date::parse(

@@ -7,6 +7,7 @@ mod admin;
 mod bulk;
 mod case;
 mod format;
+mod intake;
 mod messages;
 mod plan;
 mod plan_editor;

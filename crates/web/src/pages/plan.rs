@@ -16,7 +16,7 @@ use casework_app::domain::case::Actor;
 use casework_app::domain::message::Direction;
 use casework_app::domain::plan::{ActionId, PlanAction, PlanError};
 use casework_app::domain::service::ActionOwner;
-use casework_app::{App, AppError, LinkProblem, MAX_PLAN_REPLY_CHARS, ResidentPlan};
+use casework_app::{App, AppError, Feature, LinkProblem, MAX_PLAN_REPLY_CHARS, ResidentPlan};
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
@@ -54,6 +54,8 @@ pub(crate) struct PlanPage {
     yours: Vec<ActionView>,
     ours: Vec<ActionView>,
     left: usize,
+    /// Messaging is switched on: the page shows the conversation and the reply box.
+    messaging: bool,
     messages: Vec<ThreadMessage>,
     /// The reply being written, kept when it was refused.
     reply: String,
@@ -73,7 +75,8 @@ pub(crate) struct ThreadMessage {
 }
 
 impl PlanPage {
-    fn new(lang: &ResidentLang, token: &str, view: ResidentPlan, today: Date) -> Self {
+    fn new(app: &App, lang: &ResidentLang, token: &str, view: ResidentPlan) -> Self {
+        let today = uk_date(app.now());
         let actions = |owner: ActionOwner| -> Vec<ActionView> {
             view.plan
                 .actions
@@ -95,6 +98,7 @@ impl PlanPage {
             ours: actions(ActionOwner::Council),
             yours,
             left,
+            messaging: app.features().is_on(Feature::Messaging),
             messages: view
                 .messages
                 .into_iter()
@@ -162,8 +166,7 @@ pub(crate) async fn show(
     match app.resident_plan(&token).await {
         Ok(view) => {
             let lang = lang.preferring(view.language.into());
-            let today = uk_date(app.now());
-            let mut page = PlanPage::new(&lang, &token, view, today);
+            let mut page = PlanPage::new(&app, &lang, &token, view);
             page.sent = params.sent.is_some();
             page.into_response()
         }
@@ -193,7 +196,7 @@ pub(crate) async fn reply(
         Err(AppError::Invalid(_)) => match app.resident_plan_unrecorded(&token).await {
             Ok(view) => {
                 let lang = lang.preferring(view.language.into());
-                let mut page = PlanPage::new(&lang, &token, view, uk_date(app.now()));
+                let mut page = PlanPage::new(&app, &lang, &token, view);
                 // The app refuses a reply for one of two reasons; the resident reads it in
                 // their language.
                 let problem = if form.message.trim().is_empty() {
@@ -304,7 +307,7 @@ async fn failed(
     // saying what went wrong, without counting another use of the link.
     match app.resident_plan_unrecorded(token).await {
         Ok(view) => {
-            let mut page = PlanPage::new(lang, token, view, uk_date(app.now()));
+            let mut page = PlanPage::new(app, lang, token, view);
             page.page.has_errors = true;
             page.errors = vec![ErrorItem {
                 text: lang.lang.t(message),

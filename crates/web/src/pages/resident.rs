@@ -1,7 +1,8 @@
 //! What every resident page stands on: the language it is in ([`ResidentLang`]), the page
 //! around it (`resident_layout.html`, filled from [`ResidentChrome`]) and the page for a link
 //! that does not work. Residents have no account: their pages take no session and set no
-//! cookie but the language they chose.
+//! cookie but the language they chose, except the request form, whose answers are kept in a
+//! session of its own while it is filled in.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,11 +14,11 @@ use axum::middleware::{Next, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router, http};
-use casework_app::App;
+use casework_app::{App, Feature};
 use time::{Date, OffsetDateTime};
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 
-use super::{format, not_stored, plan};
+use super::{format, intake, not_stored, plan};
 use crate::i18n::{Arg, Lang};
 use crate::{WebConfig, assets, auth};
 
@@ -28,14 +29,22 @@ const QUERY_NAME: &str = "lang";
 /// A resident who chose a language once keeps it for a year.
 const COOKIE_MAX_AGE: i64 = 365 * 24 * 60 * 60;
 
-/// The resident pages, for the elements switched on.
-pub(crate) fn router(config: &WebConfig) -> Router<App> {
-    Router::new()
-        .route("/plan/{token}", get(plan::show))
-        .route("/plan/{token}/actions/{id}/done", post(plan::done))
-        .route("/plan/{token}/actions/{id}/undo", post(plan::undo))
-        .route("/plan/{token}/messages", post(plan::reply))
-        .route("/cookies", get(cookies))
+/// The resident pages, for the elements switched on: the shared plan, the request form.
+pub(crate) fn router(app: &App, config: &WebConfig) -> Router<App> {
+    let mut pages = Router::new().route("/cookies", get(cookies));
+    if app.features().is_on(Feature::Plan) {
+        pages = pages
+            .route("/plan/{token}", get(plan::show))
+            .route("/plan/{token}/actions/{id}/done", post(plan::done))
+            .route("/plan/{token}/actions/{id}/undo", post(plan::undo));
+        if app.features().is_on(Feature::Messaging) {
+            pages = pages.route("/plan/{token}/messages", post(plan::reply));
+        }
+    }
+    if app.features().is_on(Feature::Intake) {
+        pages = pages.merge(intake::router(app, config));
+    }
+    pages
         .layer(Extension(auth::ClientIpHeader(
             config.client_ip_header.clone(),
         )))

@@ -4,8 +4,9 @@
 use std::sync::{Arc, Mutex};
 
 use casework_app::domain::case::{Case, CaseDraft, Channel, Contact, Language};
-use casework_app::domain::service::Role;
+use casework_app::domain::service::{Role, Service, ServiceCatalogue};
 use casework_app::{App, Features, NewCaseRequest, NewStaffMember};
+use casework_web::WebConfig;
 pub use casework_web::testing::system;
 use casework_web::testing::{self, TestDatabase};
 use reqwest::header::{LOCATION, ORIGIN};
@@ -33,13 +34,31 @@ pub async fn spawn_app(database: TestDatabase) -> TestApp {
 }
 
 pub async fn spawn_app_with(database: TestDatabase, features: Features) -> TestApp {
+    spawn_configured(database, features, Vec::new(), &WebConfig::default()).await
+}
+
+/// With `extra` services beside the shipped ones, and the web layer set up as `config` says.
+pub async fn spawn_configured(
+    database: TestDatabase,
+    features: Features,
+    extra: Vec<Service>,
+    config: &WebConfig,
+) -> TestApp {
     let now = Arc::new(Mutex::new(MONDAY));
     let clock = now.clone();
-    let app = testing::app(&database, features)
-        .await
-        .with_clock(Arc::new(move || *clock.lock().unwrap()));
+    let shipped = testing::app(&database, features.clone()).await;
+    let mut services: Vec<Service> = shipped.services().iter().cloned().collect();
+    services.extend(extra);
+    let app = App::new(
+        shipped.store().clone(),
+        ServiceCatalogue::new(services).expect("the services have different codes"),
+        shipped.calendar().clone(),
+        features,
+    )
+    .with_clock(Arc::new(move || *clock.lock().unwrap()));
     // With the client's address, as `casework serve` has it, for the limits kept per address.
-    let address = testing::serve_with_client_addresses(casework_web::router(app.clone())).await;
+    let address =
+        testing::serve_with_client_addresses(casework_web::router_with(app.clone(), config)).await;
     TestApp {
         address,
         app,

@@ -7,6 +7,7 @@ mod admin;
 mod assets;
 mod bulk;
 mod case;
+mod intake;
 mod messages;
 mod plan;
 mod plan_editor;

@@ -142,7 +142,14 @@ async fn the_footer_links_to_the_cookies_page_in_the_same_language() {
     assert_eq!(page.text("h1"), "Cwcis");
     assert_eq!(
         page.texts("tbody td"),
-        ["lang", "Cofio'r iaith a ddewisoch chi", "Ar ôl 1 flwyddyn"]
+        [
+            "lang",
+            "Cofio'r iaith a ddewisoch chi",
+            "Ar ôl 1 flwyddyn",
+            "casework_request",
+            "Cadw eich atebion tra byddwch yn llenwi cais",
+            "Ar ôl 1 awr heb ateb"
+        ]
     );
     let page = browser.page("/cookies?lang=en").await;
     assert_eq!(page.text("h1"), "Cookies");
