@@ -46,6 +46,11 @@ impl App {
     pub async fn pending_job_count(&self) -> Result<i64, crate::AppError> {
         Ok(self.store.pending_job_count().await?)
     }
+
+    /// How the database connections are used now.
+    pub fn pool_use(&self) -> casework_store::PoolUse {
+        self.store.pool_use()
+    }
 }
 
 fn versions(versions: &[i64]) -> String {

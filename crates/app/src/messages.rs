@@ -168,11 +168,31 @@ impl App {
             error: failed.then_some(reason),
             at,
         };
-        Ok(self
+        let changed = self
             .store
             .change_message_status(message.id, message.status, &change, event.as_ref())
-            .await?)
+            .await?;
+        if changed {
+            let outcome = match status {
+                MessageStatus::Delivered => "delivered",
+                _ if failed => "failed",
+                _ => "sent",
+            };
+            count_message(message.channel, outcome);
+        }
+        Ok(changed)
     }
+}
+
+/// Counts a message's step for `/metrics`: `sent`, `delivered`, `failed` or `received`, by
+/// channel.
+pub(crate) fn count_message(channel: MessageChannel, outcome: &'static str) {
+    metrics::counter!(
+        "casework_messages_total",
+        "channel" => channel.as_str(),
+        "outcome" => outcome
+    )
+    .increment(1);
 }
 
 impl App {
@@ -268,9 +288,13 @@ impl App {
                     error: None,
                     at: self.now(),
                 };
-                self.store
+                if self
+                    .store
                     .change_message_status(message.id, MessageStatus::Queued, &change, None)
-                    .await?;
+                    .await?
+                {
+                    count_message(message.channel, "sent");
+                }
                 Ok(JobOutcome::Done)
             }
             Err(SendError::Temporary(reason)) => Ok(JobOutcome::Retry(reason)),
@@ -299,9 +323,13 @@ impl App {
             status: MessageStatus::PermanentFailure,
             reason: reason.to_owned(),
         };
-        self.store
+        if self
+            .store
             .change_message_status(message.id, MessageStatus::Queued, &change, Some(&event))
-            .await?;
+            .await?
+        {
+            count_message(message.channel, "failed");
+        }
         Ok(JobOutcome::Done)
     }
 }

@@ -200,18 +200,19 @@ impl App {
         target: Result<Reference, NoMatch>,
         attachments: Vec<(Attachment, Vec<u8>)>,
     ) -> Result<Filed, AppError> {
-        match target {
+        let channel = reply.channel;
+        let filed = match target {
             Ok(case) => {
                 let (message, event) = reply.file_on(case);
                 let stored = self
                     .store
                     .insert_reply(&message, &event, &attachments)
                     .await?;
-                Ok(if stored {
+                if stored {
                     Filed::Case(case)
                 } else {
                     Filed::Repeated
-                })
+                }
             }
             Err(why) => {
                 let unmatched = UnmatchedReply {
@@ -222,13 +223,17 @@ impl App {
                     .store
                     .insert_unmatched(&unmatched, &attachments)
                     .await?;
-                Ok(if stored {
+                if stored {
                     Filed::Waiting
                 } else {
                     Filed::Repeated
-                })
+                }
             }
+        };
+        if filed != Filed::Repeated {
+            crate::messages::count_message(channel, "received");
         }
+        Ok(filed)
     }
 
     /// A resident writes to the council on their plan page.
@@ -261,6 +266,7 @@ impl App {
         let (mut message, event) = reply.file_on(link.case);
         message.from = None;
         self.store.insert_reply(&message, &event, &[]).await?;
+        crate::messages::count_message(MessageChannel::Plan, "received");
         Ok(message)
     }
 

@@ -109,6 +109,14 @@ pub struct ApiKey {
     pub revoked_at: Option<OffsetDateTime>,
 }
 
+/// How the store's connections are used now, across its pools.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    /// Connections open, in use or idle.
+    pub open: u32,
+    pub idle: u32,
+}
+
 /// How the database's schema compares with the migrations this build carries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SchemaStatus {
@@ -327,6 +335,8 @@ pub trait Store:
     async fn migrate(&self) -> Result<()>;
     /// Answers whether the database can be reached now.
     async fn ping(&self) -> Result<()>;
+    /// How the connections are used now, for `/metrics`.
+    fn pool_use(&self) -> PoolUse;
     /// Compares the migrations applied to the database with this build's, changing nothing.
     async fn schema_status(&self) -> Result<SchemaStatus>;
 

@@ -205,6 +205,19 @@ macro_rules! impl_store {
                     Ok(())
                 }
 
+                fn pool_use(&self) -> crate::PoolUse {
+                    // PostgreSQL reads and writes through one pool; SQLite has a writer apart.
+                    let pools = if std::ptr::eq(self.reader(), self.writer()) {
+                        vec![self.reader()]
+                    } else {
+                        vec![self.reader(), self.writer()]
+                    };
+                    pools.into_iter().fold(crate::PoolUse::default(), |total, pool| crate::PoolUse {
+                        open: total.open + pool.size(),
+                        idle: total.idle + u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+                    })
+                }
+
                 async fn schema_status(&self) -> Result<crate::SchemaStatus> {
                     use sqlx::migrate::Migrate;
                     let migrator = <$store as Backend>::MIGRATOR;

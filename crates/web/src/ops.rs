@@ -52,6 +52,10 @@ pub(crate) async fn metrics(State(app): State<App>) -> Response {
         Ok(pending) => metrics::gauge!("casework_jobs_pending").set(pending as f64),
         Err(error) => tracing::warn!(%error, "could not count the pending jobs for /metrics"),
     }
+    let pool = app.pool_use();
+    metrics::gauge!("casework_db_connections", "state" => "in_use")
+        .set(f64::from(pool.open.saturating_sub(pool.idle)));
+    metrics::gauge!("casework_db_connections", "state" => "idle").set(f64::from(pool.idle));
     let handle = prometheus();
     handle.run_upkeep();
     (
@@ -107,6 +111,14 @@ fn describe() {
     metrics::describe_counter!(
         "casework_sla_breaches_total",
         "Cases this process's worker found past their SLA due time"
+    );
+    metrics::describe_gauge!(
+        "casework_db_connections",
+        "Database connections this process holds open, in use or idle (read when scraped)"
+    );
+    metrics::describe_counter!(
+        "casework_messages_total",
+        "Messages by channel and outcome: sent (the provider took it), delivered, failed, received"
     );
     metrics::describe_counter!(
         "casework_webhook_deliveries_total",

@@ -66,6 +66,15 @@ on_both_databases! {
         let stranger = received_text("447700900555", "Who is this?").to_string();
         let response = app.notify("/hooks/notify/received-text", &stranger).await;
         assert_eq!(response.json::<serde_json::Value>().await.unwrap(), json!({ "filed": "waiting" }));
+
+        // Counted by channel; other tests in this process count too.
+        let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        let received = metrics
+            .lines()
+            .find(|line| line.starts_with("casework_messages_total{") && line.contains("channel=\"sms\"") && line.contains("outcome=\"received\""))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|n| n.parse::<f64>().ok());
+        assert!(received.is_some_and(|n| n >= 2.0), "{metrics}");
     }
 
     async fn delivery_receipts_update_the_message(app: TestApp) {

@@ -82,6 +82,11 @@ async fn samples_the_job_queue_when_scraped() {
         Some(7.0),
         "{metrics}"
     );
+    // Counting the jobs used a connection, which the pool keeps open.
+    let in_use = value(&metrics, "casework_db_connections{state=\"in_use\"} ");
+    let idle = value(&metrics, "casework_db_connections{state=\"idle\"} ");
+    assert!(in_use.is_some_and(|n| n >= 0.0), "{metrics}");
+    assert!(idle.is_some_and(|n| n >= 1.0), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
