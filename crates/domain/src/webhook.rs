@@ -358,7 +358,12 @@ fn details(kind: &EventKind) -> serde_json::Value {
             external,
             via,
         } => {
-            json!({ "state": state, "priority": priority, "external": external, "via": via })
+            let mut details = json!({ "state": state, "priority": priority, "external": external });
+            // Only where the case came from is known: the request form says so.
+            if let Some(via) = via {
+                details["via"] = json!(via);
+            }
+            details
         }
         EventKind::Transitioned {
             transition,

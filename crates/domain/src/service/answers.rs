@@ -17,7 +17,7 @@ use super::{Field, FieldKind, Service};
 ///
 /// Values are JSON: text kinds, email, phone and address are strings, number a number, date a
 /// `"YYYY-MM-DD"` string, yes_no a bool, single_choice a choice code, multiple_choice an array
-/// of choice codes, location `{"lat": f64, "long": f64}`.
+/// of choice codes, location `{"lat": f64, "long": f64}` and/or `{"address": "…"}`.
 pub type Answers = BTreeMap<String, Value>;
 
 /// One problem with one answer, for a person to read.
@@ -397,21 +397,51 @@ fn uk_phone(entered: &str) -> Option<String> {
     }
 }
 
+/// A place: a point (`lat` and `long`), a description of where (`address`, as a form without
+/// a map takes it), or both.
 fn location(field: &Field, value: &Value) -> Result<Option<Value>, String> {
     let Value::Object(object) = value else {
         return Err(missing_message(field));
     };
-    let coordinate = |key: &str| object.get(key).and_then(Value::as_f64);
-    let (Some(lat), Some(long), 2) = (coordinate("lat"), coordinate("long"), object.len()) else {
+    if object
+        .keys()
+        .any(|key| !matches!(key.as_str(), "lat" | "long" | "address"))
+    {
         return Err(missing_message(field));
-    };
-    let inside = |(low, high): (f64, f64), v: f64| (low..=high).contains(&v);
-    if !inside(UK_LATITUDE, lat) || !inside(UK_LONGITUDE, long) {
-        return Err(format!("{} must be in the UK", sentence_start(field)));
     }
+    let coordinate = |key: &str| object.get(key).map(|v| v.as_f64().ok_or(()));
+    let point = match (coordinate("lat"), coordinate("long")) {
+        (Some(Ok(lat)), Some(Ok(long))) => Some((lat, long)),
+        (None, None) => None,
+        _ => return Err(missing_message(field)),
+    };
+    let address = match object.get("address") {
+        None => None,
+        Some(Value::String(text)) if text.trim().is_empty() => None,
+        Some(Value::String(text)) if text.trim().chars().count() > MAX_TEXT => {
+            return Err(format!(
+                "{} must be {MAX_TEXT} characters or fewer",
+                sentence_start(field)
+            ));
+        }
+        Some(Value::String(text)) => Some(text.trim().to_owned()),
+        Some(_) => return Err(missing_message(field)),
+    };
     let mut normalised = Map::new();
-    normalised.insert("lat".to_owned(), Value::from(lat));
-    normalised.insert("long".to_owned(), Value::from(long));
+    if let Some((lat, long)) = point {
+        let inside = |(low, high): (f64, f64), v: f64| (low..=high).contains(&v);
+        if !inside(UK_LATITUDE, lat) || !inside(UK_LONGITUDE, long) {
+            return Err(format!("{} must be in the UK", sentence_start(field)));
+        }
+        normalised.insert("lat".to_owned(), Value::from(lat));
+        normalised.insert("long".to_owned(), Value::from(long));
+    }
+    if let Some(address) = address {
+        normalised.insert("address".to_owned(), Value::from(address));
+    }
+    if normalised.is_empty() {
+        return Err(missing_message(field));
+    }
     Ok(Some(Value::Object(normalised)))
 }
 
@@ -875,6 +905,26 @@ priorities = [{ code = "standard", label = "Standard", working_days = 2 }]
         );
         assert_eq!(
             rejected("location", json!([51.5, 0])),
+            "Select where is the bin"
+        );
+        // Without a map, a place described in words.
+        assert_eq!(
+            accepted("location", json!({"address": " Outside 4 Mill Lane "})),
+            json!({"address": "Outside 4 Mill Lane"})
+        );
+        assert_eq!(
+            accepted(
+                "location",
+                json!({"lat": 51.5, "long": 0, "address": "The park gate"})
+            ),
+            json!({"lat": 51.5, "long": 0.0, "address": "The park gate"})
+        );
+        assert_eq!(
+            rejected("location", json!({"address": "  "})),
+            "Select where is the bin"
+        );
+        assert_eq!(
+            rejected("location", json!({"address": 4})),
             "Select where is the bin"
         );
     }

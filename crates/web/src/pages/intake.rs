@@ -1196,9 +1196,14 @@ async fn submit(
     else {
         return Redirect::to(&href(service, "contact")).into_response();
     };
+    // A place given in words answers its location question too.
+    let mut answers = draft.answers.clone();
+    for (code, place) in &draft.places {
+        answers.insert(code.clone(), serde_json::json!({ "address": place }));
+    }
     let request = ResidentRequest {
         service: service.code.clone(),
-        answers: draft.answers.clone(),
+        answers,
         contact,
         place: draft.places.values().next().cloned(),
         confirmed_new,
