@@ -580,6 +580,7 @@ type = "phone"
 code = "place"
 label = "Where is the bin store?"
 type = "location"
+required = true
 
 [workflow]
 initial = "open"
@@ -667,11 +668,9 @@ mod every_kind_of_question {
         assert_eq!(phone.attr("#answer", "type").as_deref(), Some("tel"));
         answer(&browser, &q("other_phone"), &[("answer", "01632 960 001")]).await;
 
+        // A required place is answered in words: there is no map without JavaScript.
         let place = browser.page(&q("place")).await;
-        assert_eq!(
-            place.text("legend h1"),
-            "Where is the bin store? (optional)"
-        );
+        assert_eq!(place.text("legend h1"), "Where is the bin store?");
         let next = answer(
             &browser,
             &q("place"),
@@ -720,7 +719,8 @@ mod every_kind_of_question {
                 "count": 2,
                 "problems": ["spilt", "late"],
                 "other_email": "landlord@example.com",
-                "other_phone": "01632960001"
+                "other_phone": "01632960001",
+                "place": { "address": "Bin store behind 4 Mill Court\nNT1 3AC" }
             })
         );
         assert_eq!(
