@@ -43,7 +43,7 @@ async function signIn(page, who) {
  * none sees another's ticks or links. A case is open if its plan editor can still make a link.
  */
 async function openMissedBinCases(page, count) {
-  await page.goto(`${casework.url}/staff?service=missed-bin`);
+  await page.goto(`${casework.url}/staff?view=open&service=missed-bin`);
   const references = (await page.locator('table a[href*="/staff/cases/"]').allTextContents()).map((t) => t.trim());
   const open = [];
   for (const reference of references) {
