@@ -366,25 +366,25 @@ impl App {
         Ok(self.store.unread_cases(reader, cases).await?)
     }
 
-    /// A message's attachments, on a case the caller may see.
-    pub async fn attachments(
+    /// The attachments of the case's messages `messages` that have any, read at once.
+    pub async fn attachments_of(
         &self,
         caller: &Caller,
         reference: Reference,
-        message: MessageId,
-    ) -> Result<Vec<Attachment>, AppError> {
+        messages: &[MessageId],
+    ) -> Result<Vec<(MessageId, Attachment)>, AppError> {
         self.case(caller, reference).await?;
-        Ok(self.store.attachments(message).await?)
+        Ok(self.store.attachments_of(messages).await?)
     }
 
-    /// The attachments of a reply waiting to be filed.
+    /// The attachments of the replies `ids` waiting to be filed, read at once.
     pub async fn attachments_waiting(
         &self,
         caller: &Caller,
-        id: MessageId,
-    ) -> Result<Vec<Attachment>, AppError> {
+        ids: &[MessageId],
+    ) -> Result<Vec<(MessageId, Attachment)>, AppError> {
         self.staff_only(caller)?;
-        Ok(self.store.attachments(id).await?)
+        Ok(self.store.attachments_of(ids).await?)
     }
 
     /// One attachment with its content, if it belongs to a message on a case the caller may

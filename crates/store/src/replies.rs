@@ -55,6 +55,9 @@ pub trait ReplyStore: Send + Sync {
     async fn message_by_reply_token(&self, hash: &str) -> Result<Option<Message>>;
     /// A message's attachments, without their content.
     async fn attachments(&self, message: MessageId) -> Result<Vec<Attachment>>;
+    /// The attachments of each of `messages` that has any, without their content, in one
+    /// query.
+    async fn attachments_of(&self, messages: &[MessageId]) -> Result<Vec<(MessageId, Attachment)>>;
     async fn attachment(
         &self,
         message: MessageId,
@@ -327,6 +330,40 @@ macro_rules! impl_reply_store {
                     .into_iter()
                     .map(Attachment::from)
                     .collect())
+                }
+
+                async fn attachments_of(
+                    &self,
+                    messages: &[MessageId],
+                ) -> Result<Vec<(MessageId, Attachment)>> {
+                    if messages.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut sql = QueryBuilder::<Db>::new(
+                        "SELECT message_id, position, filename, content_type, size \
+                         FROM message_attachments WHERE message_id IN (",
+                    );
+                    let mut list = sql.separated(", ");
+                    for message in messages {
+                        list.push_bind(message.to_string());
+                    }
+                    sql.push(") ORDER BY message_id, position");
+                    let rows: Vec<(String, i32, String, String, i64)> =
+                        sql.build_query_as().fetch_all(self.reader()).await?;
+                    rows.into_iter()
+                        .map(|(id, position, filename, content_type, size)| {
+                            let id = id.parse().map_err(|_| {
+                                $crate::StoreError::Corrupt(format!("attachment of {id:?}"))
+                            })?;
+                            let attachment = Attachment {
+                                position,
+                                filename,
+                                content_type,
+                                size,
+                            };
+                            Ok((id, attachment))
+                        })
+                        .collect()
                 }
 
                 async fn attachment(

@@ -319,6 +319,12 @@ async fn a_reply_is_filed_once_with_its_attachments(db: &TestDatabase) {
     );
     assert_eq!(store.attachment(message.id, 2).await.unwrap(), None);
     assert_eq!(store.attachments(again.id).await.unwrap(), []);
+    assert_eq!(
+        store.attachments_of(&[again.id, message.id]).await.unwrap(),
+        [(message.id, photo().0)],
+        "read at once, only the messages that have any"
+    );
+    assert_eq!(store.attachments_of(&[]).await.unwrap(), []);
 }
 
 async fn waiting_replies_are_filed_once(db: &TestDatabase) {

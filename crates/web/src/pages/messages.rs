@@ -230,18 +230,24 @@ async fn page(
         .filter(|m| m.direction == Direction::Inbound)
         .map(|m| m.created_at)
         .max();
-    let mut views = Vec::with_capacity(messages.len());
-    for message in messages {
-        // Only emails bring files.
-        let attachments = if message.direction == Direction::Inbound
-            && message.channel == MessageChannel::Email
-        {
-            app.attachments(&caller, reference, message.id).await?
-        } else {
-            Vec::new()
-        };
-        views.push(view(&directory, message, &attachments));
-    }
+    // Only emails bring files.
+    let emails: Vec<MessageId> = messages
+        .iter()
+        .filter(|m| m.direction == Direction::Inbound && m.channel == MessageChannel::Email)
+        .map(|m| m.id)
+        .collect();
+    let files = app.attachments_of(&caller, reference, &emails).await?;
+    let views = messages
+        .into_iter()
+        .map(|message| {
+            let attachments: Vec<Attachment> = files
+                .iter()
+                .filter(|(id, _)| *id == message.id)
+                .map(|(_, a)| a.clone())
+                .collect();
+            view(&directory, message, &attachments)
+        })
+        .collect();
     let templates = app
         .services()
         .get(&case.service)

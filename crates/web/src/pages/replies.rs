@@ -58,14 +58,15 @@ async fn page(
 ) -> Result<RepliesPage, PageError> {
     let caller = member.caller();
     let waiting = app.unmatched_replies(&caller).await?;
+    let ids: Vec<MessageId> = waiting.iter().map(|w| w.reply.id).collect();
+    let files = app.attachments_waiting(&caller, &ids).await?;
     let mut replies = Vec::with_capacity(waiting.len());
     for unmatched in waiting {
         let reply = unmatched.reply;
-        let attachments = app
-            .attachments_waiting(&caller, reply.id)
-            .await?
+        let attachments = files
             .iter()
-            .map(|a| AttachmentLink::new(reply.id, a))
+            .filter(|(id, _)| *id == reply.id)
+            .map(|(id, a)| AttachmentLink::new(*id, a))
             .collect();
         let (reference, error) = match &refused {
             Some((id, typed, error)) if *id == reply.id => (typed.clone(), Some(error.clone())),
