@@ -162,7 +162,7 @@ macro_rules! impl_open311_store {
             use sqlx::types::Json;
             use time::OffsetDateTime;
 
-            use super::plan_impl::insert_plan;
+            use super::plan_impl::insert_plans;
             use super::shared_impl::{case_row, insert_events, push_new_cases, update_row};
             use super::$store;
             use $crate::db_time::DbTime;
@@ -194,7 +194,8 @@ macro_rules! impl_open311_store {
                         .map(|event| (number, created_at, event))
                         .collect();
                     insert_events(&mut tx, actor, &events).await?;
-                    insert_plan(&mut tx, Reference::new(number), &case.plan, created_at).await?;
+                    insert_plans(&mut tx, &[(Reference::new(number), &case.plan, created_at)])
+                        .await?;
                     sqlx::query(
                         "INSERT INTO open311_requests (case_number, api_key_id, token_hash, \
                          device_id, account_id, address_id, media_urls, created_at) \

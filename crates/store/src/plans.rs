@@ -155,6 +155,8 @@ macro_rules! impl_plan_store {
 
             /// How many values [`insert_actions`] binds per action.
             const ACTION_PARAMS: usize = 9;
+            /// How many values [`insert_plans`] binds per plan.
+            const PLAN_PARAMS: usize = 4;
 
             #[async_trait]
             impl PlanStore for $store {
@@ -208,7 +210,7 @@ macro_rules! impl_plan_store {
                         .bind(case.number())
                         .execute(&mut *tx)
                         .await?;
-                    insert_actions(&mut tx, case, plan).await?;
+                    insert_actions(&mut tx, &[(case, plan)]).await?;
                     let events: Vec<_> =
                         events.iter().map(|event| (case.number(), at, event)).collect();
                     insert_events(&mut tx, actor, &events).await?;
@@ -432,19 +434,27 @@ macro_rules! impl_plan_store {
                 })
             }
 
-            /// Inserts the plan's actions for the case, in the plan's order.
+            /// Inserts the actions of each case's plan, in the plan's order, many cases to a
+            /// statement: an import of many cases would otherwise wait on one round trip each.
             pub(crate) async fn insert_actions(
                 conn: &mut Conn,
-                case: Reference,
-                plan: &Plan,
+                plans: &[(Reference, &Plan)],
             ) -> Result<()> {
-                let actions: Vec<_> = plan.actions.iter().enumerate().collect();
+                let actions: Vec<_> = plans
+                    .iter()
+                    .flat_map(|(case, plan)| {
+                        plan.actions
+                            .iter()
+                            .enumerate()
+                            .map(move |(position, action)| (*case, position, action))
+                    })
+                    .collect();
                 for batch in actions.chunks(MAX_PARAMS / ACTION_PARAMS) {
                     let mut sql = QueryBuilder::new(
                         "INSERT INTO plan_actions (id, case_number, position, owner, title, \
                          details, due_on, completed_at, completed_by) ",
                     );
-                    sql.push_values(batch, |mut row, (position, action)| {
+                    sql.push_values(batch, |mut row, (case, position, action)| {
                         row.push_bind(action_id_text(action.id))
                             .push_bind(case.number())
                             .push_bind(i32::try_from(*position).unwrap_or(i32::MAX))
@@ -460,26 +470,30 @@ macro_rules! impl_plan_store {
                 Ok(())
             }
 
-            /// Starts a new case's plan at version 1, if its service gives it anything.
-            pub(crate) async fn insert_plan(
+            /// Starts new cases' plans at version 1, each case's if its service gives it
+            /// anything.
+            pub(crate) async fn insert_plans(
                 conn: &mut Conn,
-                case: Reference,
-                plan: &Plan,
-                at: DbTime,
+                plans: &[(Reference, &Plan, DbTime)],
             ) -> Result<()> {
-                if plan.goal.is_none() && plan.actions.is_empty() {
-                    return Ok(());
+                let plans: Vec<_> = plans
+                    .iter()
+                    .filter(|(_, plan, _)| plan.goal.is_some() || !plan.actions.is_empty())
+                    .collect();
+                for batch in plans.chunks(MAX_PARAMS / PLAN_PARAMS) {
+                    let mut sql = QueryBuilder::new(
+                        "INSERT INTO plans (case_number, goal, version, updated_at) ",
+                    );
+                    sql.push_values(batch, |mut row, (case, plan, at)| {
+                        row.push_bind(case.number())
+                            .push_bind(plan.goal.as_deref())
+                            .push_bind(1_i64)
+                            .push_bind(*at);
+                    });
+                    sql.build().execute(&mut *conn).await?;
                 }
-                sqlx::query(
-                    "INSERT INTO plans (case_number, goal, version, updated_at) \
-                     VALUES ($1, $2, 1, $3)",
-                )
-                .bind(case.number())
-                .bind(plan.goal.as_deref())
-                .bind(at)
-                .execute(&mut *conn)
-                .await?;
-                insert_actions(conn, case, plan).await
+                let actions: Vec<_> = plans.iter().map(|(case, plan, _)| (*case, *plan)).collect();
+                insert_actions(conn, &actions).await
             }
         }
     };

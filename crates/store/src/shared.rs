@@ -174,7 +174,7 @@ macro_rules! impl_store {
             use time::OffsetDateTime;
 
             use super::$store;
-            use super::plan_impl::insert_plan;
+            use super::plan_impl::insert_plans;
             use super::webhook_impl::insert_deliveries;
             use $crate::db_time::DbTime;
             use $crate::rows::{
@@ -268,8 +268,11 @@ macro_rules! impl_store {
                     let events: Vec<_> =
                         events.iter().map(|event| (row.number, created_at, event)).collect();
                     insert_events(&mut tx, actor, &events).await?;
-                    insert_plan(&mut tx, Reference::new(row.number), &case.plan, created_at)
-                        .await?;
+                    insert_plans(
+                        &mut tx,
+                        &[(Reference::new(row.number), &case.plan, created_at)],
+                    )
+                    .await?;
                     upsert_jobs(&mut tx, jobs).await?;
                     tx.commit().await?;
                     row.try_into()
@@ -296,10 +299,18 @@ macro_rules! impl_store {
                             })
                             .collect();
                         insert_events(&mut tx, actor, &events).await?;
-                        for (number, case) in numbers.iter().zip(batch) {
-                            let at = DbTime::from(case.created_at);
-                            insert_plan(&mut tx, Reference::new(*number), &case.plan, at).await?;
-                        }
+                        let plans: Vec<_> = numbers
+                            .iter()
+                            .zip(batch)
+                            .map(|(number, case)| {
+                                (
+                                    Reference::new(*number),
+                                    &case.plan,
+                                    DbTime::from(case.created_at),
+                                )
+                            })
+                            .collect();
+                        insert_plans(&mut tx, &plans).await?;
                     }
                     tx.commit().await?;
                     Ok(())

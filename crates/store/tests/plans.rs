@@ -95,15 +95,32 @@ async fn a_new_case_starts_with_its_plan(db: &TestDatabase) {
     assert_eq!(plan.goal.as_deref(), Some("Keep your home"));
     assert_eq!(plan.actions, template_plan().actions);
 
-    let mut imported = template_plan();
-    imported.actions[0].id = id(11);
-    imported.actions[1].id = id(12);
-    store
-        .import_cases(&[new_case("bins", imported.clone())], &Actor::System)
-        .await
-        .unwrap();
-    let next = casework_domain::case::Reference::new(case.reference.number() + 1);
-    assert_eq!(store.plan(next).await.unwrap().actions, imported.actions);
+    // An import writes many cases' plans to a statement: more actions than one statement
+    // holds, and cases without a plan among them.
+    let imported: Vec<Plan> = (0..1_000u128)
+        .map(|n| {
+            if n % 10 == 3 {
+                return Plan::default();
+            }
+            let mut plan = template_plan();
+            plan.goal = Some(format!("Goal {n}"));
+            plan.actions = (0..5)
+                .map(|a| action(1_000 + n * 5 + a, ActionOwner::Council, None))
+                .collect();
+            plan
+        })
+        .collect();
+    let cases: Vec<NewCase> = imported
+        .iter()
+        .map(|plan| new_case("bins", plan.clone()))
+        .collect();
+    store.import_cases(&cases, &Actor::System).await.unwrap();
+    for (n, plan) in (1..).zip(&imported) {
+        let reference = casework_domain::case::Reference::new(case.reference.number() + n);
+        let stored = store.plan(reference).await.unwrap();
+        assert_eq!((&stored.goal, &stored.actions), (&plan.goal, &plan.actions));
+        assert_eq!(stored.version, i64::from(plan.goal.is_some()));
+    }
 }
 
 async fn a_case_without_a_plan_has_an_empty_one(db: &TestDatabase) {
