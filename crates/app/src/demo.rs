@@ -4,7 +4,7 @@
 
 use casework_domain::calendar::WorkingCalendar;
 use casework_domain::case::{Actor, Channel, Contact, Language, Location, NewCase};
-use casework_domain::plan::{ActionId, Plan};
+use casework_domain::plan::Plan;
 use casework_domain::service::{Answers, Field, FieldKind, Role, Service, ServiceCatalogue};
 use casework_store::{CaseFilter, CaseQuery, CaseSort};
 use rand::rngs::StdRng;
@@ -13,6 +13,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 
+use crate::plans::new_action_id;
 use crate::{App, AppError, Caller, NewStaffMember, StaffMember};
 
 /// The demo's member of staff, who has some cases assigned.
@@ -78,12 +79,28 @@ fn descriptions(service: &str) -> &'static [&'static str] {
     }
 }
 
+/// How far back demo cases were reported.
+const DEMO_WINDOW: Duration = Duration::days(60);
+/// The newest a demo case can be.
+const DEMO_NEWEST: Duration = Duration::minutes(5);
+
 /// Makes demo cases from a seed, so the same seed gives the same cases.
 pub struct DemoCases<'a> {
     services: Vec<&'a Service>,
     calendar: &'a WorkingCalendar,
     now: OffsetDateTime,
     rng: StdRng,
+    arrival: Arrival,
+}
+
+/// When each demo case was reported.
+enum Arrival {
+    /// At any time in the window.
+    Random,
+    /// One after another across the window, as a service receives them, so that references
+    /// follow the order of reporting. Stored this way, a million cases append to the indexes
+    /// by date instead of scattering over them, which keeps seeding within the page cache.
+    InTurn { gap: Duration, made: u32 },
 }
 
 impl<'a> DemoCases<'a> {
@@ -98,6 +115,27 @@ impl<'a> DemoCases<'a> {
             calendar,
             now,
             rng: StdRng::seed_from_u64(seed),
+            arrival: Arrival::Random,
+        }
+    }
+
+    /// Cases reported one after another, `count` of them across the window.
+    pub fn in_turn(mut self, count: u64) -> Self {
+        let gap = (DEMO_WINDOW - DEMO_NEWEST) / u32::try_from(count.max(1)).unwrap_or(u32::MAX);
+        self.arrival = Arrival::InTurn { gap, made: 0 };
+        self
+    }
+
+    fn reported_at(&mut self) -> OffsetDateTime {
+        match &mut self.arrival {
+            Arrival::Random => {
+                let ago = DEMO_NEWEST.whole_minutes()..DEMO_WINDOW.whole_minutes();
+                self.now - Duration::minutes(self.rng.random_range(ago))
+            }
+            Arrival::InTurn { gap, made } => {
+                *made = made.saturating_add(1);
+                (self.now - DEMO_WINDOW + *gap * *made).min(self.now - DEMO_NEWEST)
+            }
         }
     }
 
@@ -134,7 +172,7 @@ impl<'a> DemoCases<'a> {
             },
         };
         let answers = self.answers(service, &contact, &address);
-        let created_at = self.now - Duration::minutes(self.rng.random_range(5..60 * 24 * 60));
+        let created_at = self.reported_at();
         let priority = service
             .priorities
             .choose(&mut self.rng)
@@ -168,9 +206,10 @@ impl<'a> DemoCases<'a> {
             sla_due_at: self.calendar.sla_due(created_at, priority.working_days),
             created_at,
             closed_at,
-            plan: Plan::from_template(&service.plan, self.calendar, created_at, || {
-                ActionId::new(uuid::Builder::from_random_bytes(self.rng.random()).into_uuid())
-            }),
+            // Identifiers made as the app makes them (in order, unlike the rest of a demo case,
+            // which the seed repeats): random ones scatter a million cases' actions over the
+            // whole of the actions' key, and seeding slows as it outgrows the page cache.
+            plan: Plan::from_template(&service.plan, self.calendar, created_at, new_action_id),
         }
     }
 
@@ -239,7 +278,8 @@ impl App {
         seed: u64,
         mut progress: impl FnMut(u64),
     ) -> Result<(), AppError> {
-        let mut demo = DemoCases::new(&self.services, &self.calendar, self.now(), seed);
+        let mut demo =
+            DemoCases::new(&self.services, &self.calendar, self.now(), seed).in_turn(count);
         let mut stored = 0u64;
         while stored < count {
             let batch = (count - stored).min(SEED_BATCH as u64);
@@ -381,6 +421,23 @@ mod tests {
             );
             assert!(case.created_at <= now && case.created_at < case.sla_due_at);
         }
+    }
+
+    #[test]
+    fn demo_cases_in_turn_are_reported_in_order_across_the_window() {
+        let services =
+            crate::load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services"))
+                .expect("the shipped services load");
+        let calendar = WorkingCalendar::england_and_wales();
+        let now = OffsetDateTime::now_utc();
+        let mut demo = DemoCases::new(&services, &calendar, now, 7).in_turn(100);
+        let reported: Vec<_> = (0..100).map(|_| demo.case().created_at).collect();
+        assert!(reported.is_sorted_by(|a, b| a < b), "in order");
+        assert!(
+            reported[0] < now - Duration::days(59),
+            "from the start of the window"
+        );
+        assert!(reported[99] <= now - DEMO_NEWEST && reported[99] > now - Duration::hours(1));
     }
 
     #[test]
