@@ -154,7 +154,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where `serve` listens, and whether it runs the worker too.
+/// Where `serve` listens, whether it runs the worker too, and how it drains on SIGTERM.
 #[derive(Debug, Clone, Args)]
 pub struct Serving {
     #[arg(long, env = "CASEWORK_LISTEN", default_value = "127.0.0.1:8080")]
@@ -162,13 +162,35 @@ pub struct Serving {
     /// Run no worker in this process (run `casework worker` elsewhere).
     #[arg(long, env = "CASEWORK_NO_WORKER")]
     pub no_worker: bool,
+    /// On SIGTERM, first answer `/readyz` with 503 and close each connection after its response,
+    /// still serving, for this many seconds, so that load balancers and clients move to other
+    /// replicas before this one stops taking connections. It counts within
+    /// CASEWORK_SHUTDOWN_GRACE. Ctrl-C skips it.
+    #[arg(long, env = "CASEWORK_SHUTDOWN_DELAY", default_value_t = 5)]
+    pub shutdown_delay: u64,
+}
+
+impl Serving {
+    /// Refuses a drain delay that would use up the grace period it counts within.
+    pub fn check(&self, lifecycle: &Lifecycle) -> anyhow::Result<()> {
+        if self.shutdown_delay > 0 && self.shutdown_delay >= lifecycle.shutdown_grace {
+            bail!(
+                "CASEWORK_SHUTDOWN_DELAY (or --shutdown-delay) is not right: {} s is not shorter \
+                 than CASEWORK_SHUTDOWN_GRACE ({} s), within which it counts",
+                self.shutdown_delay,
+                lifecycle.shutdown_grace
+            );
+        }
+        Ok(())
+    }
 }
 
 /// How the long-running processes share work and stop.
 #[derive(Debug, Clone, Args)]
 pub struct Lifecycle {
-    /// On SIGTERM or Ctrl-C, stop taking new connections and jobs, and give the requests and
-    /// the job in progress this many seconds to finish before stopping anyway.
+    /// On SIGTERM or Ctrl-C, stop taking new jobs and, after `serve`'s drain delay
+    /// (CASEWORK_SHUTDOWN_DELAY), new connections; this many seconds after the signal, stop
+    /// anyway, even if requests or the job in progress have not finished.
     #[arg(long, env = "CASEWORK_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
     /// How many seconds a claimed job is its worker's before another worker may take it over

@@ -322,6 +322,7 @@ async fn run(
             lifecycle,
             demo,
         } => {
+            serving.check(&lifecycle)?;
             hooks.read_secret_files()?;
             channels.read_secret_files(sub_matches()?)?;
             let senders = channels.senders(demo)?;
@@ -346,10 +347,16 @@ async fn run(
             };
             serve::worker(&config, process).await?
         }
-        Command::Config { mut channels, .. } => {
+        Command::Config {
+            serving,
+            lifecycle,
+            mut channels,
+            ..
+        } => {
             let (name, sub_matches) = matches
                 .subcommand()
                 .context("the config subcommand's settings")?;
+            serving.check(&lifecycle)?;
             channels.read_secret_files(sub_matches)?;
             // Checked as `serve` would check them, without a demo's defaults.
             channels.senders(false)?;

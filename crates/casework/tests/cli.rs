@@ -97,6 +97,7 @@ fn a_wrong_setting_names_its_variable() {
         ("CASEWORK_SESSION_IDLE_MINUTES", "0"),
         ("CASEWORK_METRICS_LISTEN", "everywhere"),
         ("CASEWORK_CLIENT_IP_HEADER", "X Forwarded"),
+        ("CASEWORK_SHUTDOWN_DELAY", "soon"),
     ] {
         for command in ["serve", "config"] {
             let output = casework(&database)
@@ -111,6 +112,22 @@ fn a_wrong_setting_names_its_variable() {
                 text(&output)
             );
         }
+    }
+    // The drain delay counts within the grace period, so it must leave some of it.
+    for command in ["serve", "config"] {
+        let output = casework(&database)
+            .arg(command)
+            .env("CASEWORK_SHUTDOWN_DELAY", "30")
+            .env("CASEWORK_SHUTDOWN_GRACE", "30")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{command}");
+        let printed = text(&output);
+        assert!(
+            printed.contains("CASEWORK_SHUTDOWN_DELAY")
+                && printed.contains("CASEWORK_SHUTDOWN_GRACE"),
+            "{command}: {printed}"
+        );
     }
 }
 
@@ -173,6 +190,10 @@ fn config_prints_every_setting_with_its_source_and_masks_secrets() {
     ] {
         line(variable);
     }
+    assert_eq!(
+        line("CASEWORK_SHUTDOWN_DELAY"),
+        "CASEWORK_SHUTDOWN_DELAY 5 (default)"
+    );
 }
 
 #[test]
