@@ -13,6 +13,8 @@ use casework_web::{HookTokens, WebConfig};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, ValueEnum};
 
+use crate::telemetry::TRACES_PATH;
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// The database: `sqlite:FILE` (created if missing) or `postgres://USER@HOST/DB`.
@@ -66,6 +68,25 @@ pub struct Config {
         global = true
     )]
     pub log_format: LogFormat,
+    /// An OpenTelemetry collector's OTLP/HTTP address, such as `http://otel-collector:4318`:
+    /// each request's span goes to its `/v1/traces`. Without it, no traces are sent.
+    #[arg(
+        long,
+        env = "CASEWORK_OTEL_ENDPOINT",
+        global = true,
+        hide_env_values = true,
+        value_parser = otel_endpoint
+    )]
+    pub otel_endpoint: Option<String>,
+    /// The `service.name` of the traces, which tells Casework's spans from other systems'.
+    #[arg(
+        long,
+        env = "CASEWORK_OTEL_SERVICE_NAME",
+        default_value = "casework",
+        global = true,
+        value_parser = service_name
+    )]
+    pub otel_service_name: String,
     /// The file `database_url` was read from, when it came from `CASEWORK_DATABASE_URL_FILE`.
     #[arg(skip)]
     pub database_url_file: Option<PathBuf>,
@@ -81,6 +102,28 @@ fn base_url(value: &str) -> Result<String, String> {
         return Err("it has no host".into());
     }
     Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// A collector's address, to which the OTLP path is added.
+fn otel_endpoint(value: &str) -> Result<String, String> {
+    let endpoint = base_url(value)?;
+    endpoint
+        .parse::<axum::http::Uri>()
+        .map_err(|e| e.to_string())?;
+    if endpoint.ends_with(TRACES_PATH) {
+        return Err(format!(
+            "give the collector's address without {TRACES_PATH}, which Casework adds"
+        ));
+    }
+    Ok(endpoint)
+}
+
+fn service_name(value: &str) -> Result<String, String> {
+    let name = value.trim();
+    if name.is_empty() {
+        return Err("it must not be empty".into());
+    }
+    Ok(name.to_owned())
 }
 
 fn reply_address(value: &str) -> Result<ReplyAddress, String> {

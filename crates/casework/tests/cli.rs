@@ -98,6 +98,12 @@ fn a_wrong_setting_names_its_variable() {
         ("CASEWORK_METRICS_LISTEN", "everywhere"),
         ("CASEWORK_CLIENT_IP_HEADER", "X Forwarded"),
         ("CASEWORK_SHUTDOWN_DELAY", "soon"),
+        ("CASEWORK_OTEL_ENDPOINT", "otel-collector:4318"),
+        (
+            "CASEWORK_OTEL_ENDPOINT",
+            "http://otel-collector:4318/v1/traces",
+        ),
+        ("CASEWORK_OTEL_SERVICE_NAME", " "),
     ] {
         for command in ["serve", "config"] {
             let output = casework(&database)
@@ -140,12 +146,18 @@ fn config_prints_every_setting_with_its_source_and_masks_secrets() {
             "postgres://casework:hunter2@db/casework",
         )
         .env("CASEWORK_LISTEN", "0.0.0.0:9000")
+        .env(
+            "CASEWORK_OTEL_ENDPOINT",
+            "https://casework:hunter3@otel.example:4318",
+        )
         .env_remove("CASEWORK_SESSION_IDLE_MINUTES")
+        .env_remove("CASEWORK_OTEL_SERVICE_NAME")
         .output()
         .unwrap();
     let printed = text(&output);
     assert!(output.status.success(), "{printed}");
     assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(!printed.contains("hunter3"), "{printed}");
     let help = Command::new(env!("CARGO_BIN_EXE_casework"))
         .args(["serve", "--help"])
         .env(
@@ -193,6 +205,14 @@ fn config_prints_every_setting_with_its_source_and_masks_secrets() {
     assert_eq!(
         line("CASEWORK_SHUTDOWN_DELAY"),
         "CASEWORK_SHUTDOWN_DELAY 5 (default)"
+    );
+    assert_eq!(
+        line("CASEWORK_OTEL_ENDPOINT"),
+        "CASEWORK_OTEL_ENDPOINT https://casework:********@otel.example:4318 (environment)"
+    );
+    assert_eq!(
+        line("CASEWORK_OTEL_SERVICE_NAME"),
+        "CASEWORK_OTEL_SERVICE_NAME casework (default)"
     );
 }
 

@@ -218,18 +218,25 @@ fn route<B>(request: &axum::http::Request<B>) -> &str {
         .map_or(UNMATCHED, MatchedPath::as_str)
 }
 
-/// The span around a request: its method, matched route and id. No path, no query string.
+/// The span around a request: its method, matched route and id, and its status once answered.
+/// No path, no query string. The `otel.` fields name and mark the span as a server's in
+/// exported traces, where every span would otherwise be called `request`.
 pub(crate) fn request_span<B>(request: &axum::http::Request<B>) -> Span {
     let id = request
         .headers()
         .get(REQUEST_ID)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
+    let route = route(request);
     tracing::info_span!(
         "request",
         method = %request.method(),
-        route = route(request),
+        route,
         request_id = id,
+        status = tracing::field::Empty,
+        otel.name = %format_args!("{} {route}", request.method()),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
     )
 }
 
@@ -265,8 +272,13 @@ impl MakeRequestId for NewRequestId {
     }
 }
 
-/// The request's latency, for the log line at its end.
-pub(crate) fn log_response(response: &Response, latency: Duration, _span: &Span) {
+/// The request's status on its span, and its latency for the log line at its end. A server
+/// error marks the span as failed in exported traces.
+pub(crate) fn log_response(response: &Response, latency: Duration, span: &Span) {
+    span.record("status", i64::from(response.status().as_u16()));
+    if response.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     tracing::info!(
         status = response.status().as_u16(),
         latency_ms = latency.as_secs_f64() * 1000.0,
