@@ -307,18 +307,14 @@ async fn prepare_demo(app: &App, url: &str) -> anyhow::Result<()> {
 /// Gives the demo's inbound hooks tokens, where none were set, and shows how to post a
 /// resident's reply to them.
 fn demo_hooks(hooks: &mut Hooks, url: &str) {
-    let token = || {
-        format!(
-            "{:016x}{:016x}",
-            rand::random::<u64>(),
-            rand::random::<u64>()
-        )
-    };
     let notify = hooks
         .notify_callback_token
-        .get_or_insert_with(token)
+        .get_or_insert_with(new_hook_token)
         .clone();
-    let email = hooks.inbound_email_token.get_or_insert_with(token).clone();
+    let email = hooks
+        .inbound_email_token
+        .get_or_insert_with(new_hook_token)
+        .clone();
     println!(
         "\nReplies from residents: send a message from a case, then post the resident's answer \
          as GOV.UK Notify would (use the number on the case):\n\n  curl -H 'Authorization: \
@@ -329,4 +325,13 @@ fn demo_hooks(hooks: &mut Hooks, url: &str) {
          as a mail gateway would:\n\n  curl -H 'Authorization: Bearer {email}' --data-binary \
          @reply.eml {url}/hooks/email/inbound\n"
     );
+}
+
+/// A random hook token, for a server that no operator gave one.
+pub(crate) fn new_hook_token() -> String {
+    format!(
+        "{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
 }
