@@ -250,6 +250,84 @@ fn the_database_url_can_come_from_a_file() {
     assert!(text(&both).contains("both set"), "{}", text(&both));
 }
 
+/// The mixed benchmark runs every kind of request, residents' replies through the hooks among
+/// them; what it measures is printed, not asserted.
+#[test]
+fn bench_mixed_sends_every_kind_and_files_replies_both_ways() {
+    let database = TestDatabase::sqlite();
+    let seeded = casework(&database)
+        .args(["seed", "--cases", "100"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let output = casework(&database)
+        .args(["bench", "mixed", "--seconds", "3", "--clients", "2"])
+        .env_remove("CASEWORK_NOTIFY_CALLBACK_TOKEN")
+        .env_remove("CASEWORK_INBOUND_EMAIL_TOKEN")
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains(" 0 errors"), "{printed}");
+    let count = |kind: &str| -> u64 {
+        let line = printed
+            .lines()
+            .find(|line| line.starts_with(kind))
+            .unwrap_or_else(|| panic!("no {kind} row in:\n{printed}"));
+        line[kind.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|count| count.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {line:?}"))
+    };
+    for kind in [
+        "staff page",
+        "API read",
+        "API write",
+        "text reply",
+        "email reply",
+    ] {
+        assert!(count(kind) > 0, "no {kind} in:\n{printed}");
+    }
+    let replies = printed
+        .lines()
+        .find_map(|line| line.strip_prefix("replies: "))
+        .unwrap_or_else(|| panic!("no replies line in:\n{printed}"));
+    let numbers: Vec<u64> = replies
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{replies}");
+    assert!(numbers[0] > 0, "no reply found its case: {replies}");
+    assert!(numbers[1] > 0, "no reply from an unknown sender: {replies}");
+    assert_eq!(
+        numbers[0] + numbers[1],
+        count("text reply") + count("email reply"),
+        "{printed}"
+    );
+
+    // Replicas elsewhere were started with their own tokens, which the bench must be given.
+    let refused = casework(&database)
+        .args([
+            "bench",
+            "mixed",
+            "--url",
+            "http://127.0.0.1:9",
+            "--seconds",
+            "1",
+        ])
+        .env_remove("CASEWORK_NOTIFY_CALLBACK_TOKEN")
+        .env_remove("CASEWORK_INBOUND_EMAIL_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("CASEWORK_NOTIFY_CALLBACK_TOKEN"),
+        "{}",
+        text(&refused)
+    );
+}
+
 #[test]
 fn migrate_apikey_and_seed_work_on_a_new_database() {
     let database = TestDatabase::sqlite();

@@ -97,7 +97,8 @@ const API_READS: [&str; 4] = [
 /// How many residents the bench writes to before it starts, whose replies then find their case.
 const RESIDENTS: usize = 50;
 
-/// One reply in this many comes from someone no case knows, and waits for staff to file it.
+/// One reply in this many (each client's fifth, tenth, …) comes from someone no case knows, and
+/// waits for staff to file it.
 const UNKNOWN_SENDER_ONE_IN: u32 = 5;
 
 const REPLIES: [&str; 4] = [
@@ -212,6 +213,11 @@ pub async fn run(config: &Config, mixed: Mixed) -> anyhow::Result<()> {
             // Seeded per client: the same run sends the same mix.
             let mut rng = StdRng::seed_from_u64(n as u64);
             let mut sent = n;
+            let mut replies = 0;
+            let mut unknown_sender = || {
+                replies += 1;
+                replies % UNKNOWN_SENDER_ONE_IN == 0
+            };
             while Instant::now() < deadline {
                 let kind = pick(rng.random_range(0..100));
                 let request = match kind {
@@ -237,12 +243,12 @@ pub async fn run(config: &Config, mixed: Mixed) -> anyhow::Result<()> {
                     Kind::TextReply => client
                         .post(format!("{url}/hooks/notify/received-text"))
                         .bearer_auth(&tokens.notify)
-                        .json(&received_text(&mut rng, &residents)),
+                        .json(&received_text(&mut rng, &residents, unknown_sender())),
                     Kind::EmailReply => client
                         .post(format!("{url}/hooks/email/inbound"))
                         .bearer_auth(&tokens.email)
                         .header(reqwest::header::CONTENT_TYPE, "message/rfc822")
-                        .body(inbound_email(&mut rng, &residents)),
+                        .body(inbound_email(&mut rng, &residents, unknown_sender())),
                 };
                 let began = Instant::now();
                 let outcome = match request.send().await {
@@ -413,8 +419,8 @@ async fn post(
 
 /// GOV.UK Notify's received-text callback, from a resident written to or from a number no case
 /// has (one from Ofcom's London range for drama, which no demo resident has).
-fn received_text(rng: &mut StdRng, residents: &[Resident]) -> Value {
-    let source_number = if rng.random_ratio(1, UNKNOWN_SENDER_ONE_IN) {
+fn received_text(rng: &mut StdRng, residents: &[Resident], unknown: bool) -> Value {
+    let source_number = if unknown {
         format!("44207946{:04}", rng.random_range(0..1000))
     } else {
         residents[rng.random_range(0..residents.len())]
@@ -434,8 +440,8 @@ fn received_text(rng: &mut StdRng, residents: &[Resident]) -> Value {
 
 /// A resident's email as the mail gateway posts it, the raw message: from a resident written to
 /// (found by their address) or from an address no case has.
-fn inbound_email(rng: &mut StdRng, residents: &[Resident]) -> String {
-    let from = if rng.random_ratio(1, UNKNOWN_SENDER_ONE_IN) {
+fn inbound_email(rng: &mut StdRng, residents: &[Resident], unknown: bool) -> String {
+    let from = if unknown {
         format!("new.resident{}@example.net", rng.random_range(0..1000))
     } else {
         residents[rng.random_range(0..residents.len())]
