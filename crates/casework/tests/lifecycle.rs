@@ -273,7 +273,7 @@ async fn sigterm_finishes_the_requests_in_flight_and_exits_cleanly() {
 }
 
 /// The drain delay of these tests, in seconds: long enough for the checks made during it.
-const DELAY: u64 = 3;
+const DELAY: u64 = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_turns_unready_first_and_serves_on_through_the_drain_delay() {
