@@ -43,8 +43,8 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         clients: u32,
     },
-    /// Staff pages, API reads and API writes at once, against one replica or several:
-    /// throughput, latency by kind and errors.
+    /// Staff pages, API reads and writes, and residents' replies through the inbound hooks at
+    /// once, against one replica or several: throughput, latency by kind and errors.
     Mixed(mixed::Mixed),
     /// Case creation through the API: throughput and latency.
     Create {

@@ -13,6 +13,8 @@ use casework_web::{HookTokens, WebConfig};
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, ValueEnum};
 
+use crate::telemetry::TRACES_PATH;
+
 #[derive(Debug, Clone, Args)]
 pub struct Config {
     /// The database: `sqlite:FILE` (created if missing) or `postgres://USER@HOST/DB`.
@@ -66,6 +68,25 @@ pub struct Config {
         global = true
     )]
     pub log_format: LogFormat,
+    /// An OpenTelemetry collector's OTLP/HTTP address, such as `http://otel-collector:4318`:
+    /// each request's span goes to its `/v1/traces`. Without it, no traces are sent.
+    #[arg(
+        long,
+        env = "CASEWORK_OTEL_ENDPOINT",
+        global = true,
+        hide_env_values = true,
+        value_parser = otel_endpoint
+    )]
+    pub otel_endpoint: Option<String>,
+    /// The `service.name` of the traces, which tells Casework's spans from other systems'.
+    #[arg(
+        long,
+        env = "CASEWORK_OTEL_SERVICE_NAME",
+        default_value = "casework",
+        global = true,
+        value_parser = service_name
+    )]
+    pub otel_service_name: String,
     /// The file `database_url` was read from, when it came from `CASEWORK_DATABASE_URL_FILE`.
     #[arg(skip)]
     pub database_url_file: Option<PathBuf>,
@@ -81,6 +102,28 @@ fn base_url(value: &str) -> Result<String, String> {
         return Err("it has no host".into());
     }
     Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// A collector's address, to which the OTLP path is added.
+fn otel_endpoint(value: &str) -> Result<String, String> {
+    let endpoint = base_url(value)?;
+    endpoint
+        .parse::<axum::http::Uri>()
+        .map_err(|e| e.to_string())?;
+    if endpoint.ends_with(TRACES_PATH) {
+        return Err(format!(
+            "give the collector's address without {TRACES_PATH}, which Casework adds"
+        ));
+    }
+    Ok(endpoint)
+}
+
+fn service_name(value: &str) -> Result<String, String> {
+    let name = value.trim();
+    if name.is_empty() {
+        return Err("it must not be empty".into());
+    }
+    Ok(name.to_owned())
 }
 
 fn reply_address(value: &str) -> Result<ReplyAddress, String> {
@@ -154,7 +197,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where `serve` listens, and whether it runs the worker too.
+/// Where `serve` listens, whether it runs the worker too, and how it drains on SIGTERM.
 #[derive(Debug, Clone, Args)]
 pub struct Serving {
     #[arg(long, env = "CASEWORK_LISTEN", default_value = "127.0.0.1:8080")]
@@ -162,13 +205,35 @@ pub struct Serving {
     /// Run no worker in this process (run `casework worker` elsewhere).
     #[arg(long, env = "CASEWORK_NO_WORKER")]
     pub no_worker: bool,
+    /// On SIGTERM, first answer `/readyz` with 503 and close each connection after its response,
+    /// still serving, for this many seconds, so that load balancers and clients move to other
+    /// replicas before this one stops taking connections. It counts within
+    /// CASEWORK_SHUTDOWN_GRACE. Ctrl-C skips it.
+    #[arg(long, env = "CASEWORK_SHUTDOWN_DELAY", default_value_t = 5)]
+    pub shutdown_delay: u64,
+}
+
+impl Serving {
+    /// Refuses a drain delay that would use up the grace period it counts within.
+    pub fn check(&self, lifecycle: &Lifecycle) -> anyhow::Result<()> {
+        if self.shutdown_delay > 0 && self.shutdown_delay >= lifecycle.shutdown_grace {
+            bail!(
+                "CASEWORK_SHUTDOWN_DELAY (or --shutdown-delay) is not right: {} s is not shorter \
+                 than CASEWORK_SHUTDOWN_GRACE ({} s), within which it counts",
+                self.shutdown_delay,
+                lifecycle.shutdown_grace
+            );
+        }
+        Ok(())
+    }
 }
 
 /// How the long-running processes share work and stop.
 #[derive(Debug, Clone, Args)]
 pub struct Lifecycle {
-    /// On SIGTERM or Ctrl-C, stop taking new connections and jobs, and give the requests and
-    /// the job in progress this many seconds to finish before stopping anyway.
+    /// On SIGTERM or Ctrl-C, stop taking new jobs and, after `serve`'s drain delay
+    /// (CASEWORK_SHUTDOWN_DELAY), new connections; this many seconds after the signal, stop
+    /// anyway, even if requests or the job in progress have not finished.
     #[arg(long, env = "CASEWORK_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace: u64,
     /// How many seconds a claimed job is its worker's before another worker may take it over

@@ -6,6 +6,7 @@ mod config;
 mod senders;
 mod serve;
 mod settings;
+mod telemetry;
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -18,7 +19,7 @@ use casework_domain::service::Role;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, Hooks, Lifecycle, LogFormat, Metrics, Serving, Sessions};
+use crate::config::{Config, Hooks, Lifecycle, Metrics, Serving, Sessions};
 use crate::senders::Channels;
 
 #[derive(Debug, Parser)]
@@ -257,21 +258,6 @@ async fn print_link(app: &App, config: &Config, member: &StaffMember) -> anyhow:
     Ok(())
 }
 
-/// The log levels without `RUST_LOG`.
-pub(crate) const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,tower_http=info";
-
-fn init_logging(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| DEFAULT_LOG_FILTER.into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().init(),
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let root = Cli::command();
@@ -290,14 +276,22 @@ async fn main() -> ExitCode {
         eprintln!("casework: {error:#}");
         return ExitCode::FAILURE;
     }
-    init_logging(cli.config.log_format);
-    match run(cli, &root, &matches).await {
+    let telemetry = match telemetry::init(&cli.config) {
+        Ok(telemetry) => telemetry,
+        Err(error) => {
+            eprintln!("casework: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = match run(cli, &root, &matches).await {
         Ok(code) => code,
         Err(error) => {
             eprintln!("casework: {error:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    telemetry.shutdown().await;
+    code
 }
 
 async fn run(
@@ -322,6 +316,7 @@ async fn run(
             lifecycle,
             demo,
         } => {
+            serving.check(&lifecycle)?;
             hooks.read_secret_files()?;
             channels.read_secret_files(sub_matches()?)?;
             let senders = channels.senders(demo)?;
@@ -346,10 +341,16 @@ async fn run(
             };
             serve::worker(&config, process).await?
         }
-        Command::Config { mut channels, .. } => {
+        Command::Config {
+            serving,
+            lifecycle,
+            mut channels,
+            ..
+        } => {
             let (name, sub_matches) = matches
                 .subcommand()
                 .context("the config subcommand's settings")?;
+            serving.check(&lifecycle)?;
             channels.read_secret_files(sub_matches)?;
             // Checked as `serve` would check them, without a demo's defaults.
             channels.senders(false)?;

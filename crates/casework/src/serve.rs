@@ -43,25 +43,30 @@ pub async fn serve(
         prepare_demo(&app, &url).await?;
         demo_hooks(&mut hooks, &url);
     }
+    // Two stages: the worker stops at the signal; the servers after the drain delay.
+    let mut signals = Signals::listen()?;
+    let (stop_worker, worker_stopped) = watch::channel(false);
     let (stop, stopped) = watch::channel(false);
     let metrics_server = serve_metrics(&app, process.metrics, stopped.clone()).await?;
     let worker = (!serving.no_worker).then(|| {
         tokio::spawn(run_worker(
             app.clone(),
             Duration::from_secs(process.lifecycle.job_lease),
-            stopped.clone(),
+            worker_stopped,
         ))
     });
     println!(
         "Casework is serving {} services at {url}",
         app.services().len()
     );
+    let draining = casework_web::Draining::default();
     // With the connection's address, which limits failed sign-ins when no proxy gives it.
     let web = casework_web::WebConfig {
         base_url: config.base_url.clone().unwrap_or_else(|| url.clone()),
         dev_outbox: demo,
         metrics: process.metrics.metrics_listen.is_none(),
         hooks: hooks.tokens(),
+        draining: draining.clone(),
         ..sessions.web_config()
     };
     let router = casework_web::router_with(app, &web);
@@ -76,16 +81,32 @@ pub async fn serve(
         })
         .into_future(),
     );
-    tokio::select! {
+    let signal = tokio::select! {
         ended = &mut server => {
+            // Nothing told it to stop: it failed.
+            let _ = stop_worker.send(true);
             let _ = stop.send(true);
             ended
                 .context("the server stopped")?
                 .context("the server stopped with an error")?;
+            return within_grace(process.lifecycle, finish(worker, metrics_server)).await;
         }
-        () = shutdown_signal(&stop) => {}
-    }
+        signal = signals.next() => signal,
+    };
+    let delay = match signal {
+        Signal::Terminate => Duration::from_secs(serving.shutdown_delay),
+        Signal::Interrupt => Duration::ZERO,
+    };
+    tracing::info!(
+        delay_s = delay.as_secs(),
+        "stopping: unready and closing connections for the drain delay, then finishing \
+         requests and the running job"
+    );
     within_grace(process.lifecycle, async move {
+        draining.start();
+        let _ = stop_worker.send(true);
+        drain(delay, &mut signals).await;
+        let _ = stop.send(true);
         server
             .await
             .context("the server did not stop cleanly")?
@@ -95,8 +116,22 @@ pub async fn serve(
     .await
 }
 
+/// Keeps serving, unready, for the drain delay: long enough for load balancers to take this
+/// replica out and for clients' kept-alive connections to close. Ctrl-C ends it early.
+async fn drain(delay: Duration, signals: &mut Signals) {
+    if delay.is_zero() {
+        return;
+    }
+    let interrupted = async { while signals.next().await != Signal::Interrupt {} };
+    tokio::select! {
+        () = tokio::time::sleep(delay) => {}
+        () = interrupted => tracing::info!("Ctrl-C: the drain delay is cut short"),
+    }
+}
+
 pub async fn worker(config: &Config, process: Process<'_>) -> anyhow::Result<()> {
     let app = config.app().await?.with_senders(process.senders);
+    let mut signals = Signals::listen()?;
     let (stop, stopped) = watch::channel(false);
     let metrics_server = serve_metrics(&app, process.metrics, stopped.clone()).await?;
     let worker = tokio::spawn(run_worker(
@@ -104,7 +139,10 @@ pub async fn worker(config: &Config, process: Process<'_>) -> anyhow::Result<()>
         Duration::from_secs(process.lifecycle.job_lease),
         stopped,
     ));
-    shutdown_signal(&stop).await;
+    // A worker has no connections to drain: it stops taking jobs at once.
+    signals.next().await;
+    tracing::info!("stopping: finishing the running job");
+    let _ = stop.send(true);
     within_grace(process.lifecycle, finish(Some(worker), metrics_server)).await
 }
 
@@ -124,8 +162,9 @@ async fn finish(
     Ok(())
 }
 
-/// Gives `stopping` the grace period to finish. Past it, the process stops anyway: the platform
-/// would kill it soon, and a job cut short is taken over by another worker when its lease ends.
+/// Gives `stopping` (for `serve`, the drain delay and then the requests in flight) the grace
+/// period, counted from the signal. Past it, the process stops anyway: the platform would kill
+/// it soon, and a job cut short is taken over by another worker when its lease ends.
 async fn within_grace(
     lifecycle: &Lifecycle,
     stopping: impl Future<Output = anyhow::Result<()>>,
@@ -137,7 +176,8 @@ async fn within_grace(
             stopped
         }
         Err(_) => bail!(
-            "requests or a job were still running after the {} s grace period              (CASEWORK_SHUTDOWN_GRACE): stopped without them",
+            "requests or a job were still running {} s after the signal \
+             (CASEWORK_SHUTDOWN_GRACE): stopped without them",
             lifecycle.shutdown_grace
         ),
     }
@@ -184,31 +224,53 @@ fn random_suffix() -> String {
     format!("{:08x}", rand::random::<u32>())
 }
 
-/// Completes on Ctrl-C or SIGTERM, and tells the server and the worker to stop.
-async fn shutdown_signal(stop: &watch::Sender<bool>) {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The signals that stop `serve` and `worker`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// SIGTERM: the platform is stopping this replica, and its load balancer must move away.
+    Terminate,
+    /// Ctrl-C (SIGINT): a person at a terminal, with no load balancer to wait for.
+    Interrupt,
+}
+
+/// SIGTERM and Ctrl-C, listened for from when the process serves: before, either would end it
+/// at once, which suits a process still starting.
+struct Signals {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+                interrupt: signal(SignalKind::interrupt()).context("listening for Ctrl-C")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    /// The next signal.
+    async fn next(&mut self) -> Signal {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.terminate.recv() => Signal::Terminate,
+                _ = self.interrupt.recv() => Signal::Interrupt,
             }
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            Signal::Interrupt
+        }
     }
-    tracing::info!("stopping: finishing requests and the running job");
-    let _ = stop.send(true);
 }
 
 /// Fills an empty database with demo cases, and prints a key to try the API with and the
@@ -245,18 +307,14 @@ async fn prepare_demo(app: &App, url: &str) -> anyhow::Result<()> {
 /// Gives the demo's inbound hooks tokens, where none were set, and shows how to post a
 /// resident's reply to them.
 fn demo_hooks(hooks: &mut Hooks, url: &str) {
-    let token = || {
-        format!(
-            "{:016x}{:016x}",
-            rand::random::<u64>(),
-            rand::random::<u64>()
-        )
-    };
     let notify = hooks
         .notify_callback_token
-        .get_or_insert_with(token)
+        .get_or_insert_with(new_hook_token)
         .clone();
-    let email = hooks.inbound_email_token.get_or_insert_with(token).clone();
+    let email = hooks
+        .inbound_email_token
+        .get_or_insert_with(new_hook_token)
+        .clone();
     println!(
         "\nReplies from residents: send a message from a case, then post the resident's answer \
          as GOV.UK Notify would (use the number on the case):\n\n  curl -H 'Authorization: \
@@ -267,4 +325,13 @@ fn demo_hooks(hooks: &mut Hooks, url: &str) {
          as a mail gateway would:\n\n  curl -H 'Authorization: Bearer {email}' --data-binary \
          @reply.eml {url}/hooks/email/inbound\n"
     );
+}
+
+/// A random hook token, for a server that no operator gave one.
+pub(crate) fn new_hook_token() -> String {
+    format!(
+        "{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
 }

@@ -78,7 +78,7 @@ pub fn describe(
     }
     let (log_filter, log_source) = match std::env::var("RUST_LOG") {
         Ok(filter) => (filter, "environment"),
-        Err(_) => (crate::DEFAULT_LOG_FILTER.to_owned(), "default"),
+        Err(_) => (crate::telemetry::DEFAULT_LOG_FILTER.to_owned(), "default"),
     };
     rows.push(("RUST_LOG".into(), log_filter, log_source.into()));
     let width = rows.iter().map(|(name, ..)| name.len()).max().unwrap_or(0);
@@ -94,7 +94,7 @@ pub fn describe(
 
 /// The value, or as much of it as may be shown: a URL without its password, nothing of a key.
 fn mask(variable: &str, value: &str) -> String {
-    if variable.ends_with("_URL") {
+    if variable.ends_with("_URL") || variable.ends_with("_ENDPOINT") {
         return mask_url(value);
     }
     let secret = ["KEY", "SECRET", "PASSWORD", "TOKEN"]
@@ -202,5 +202,12 @@ mod tests {
         assert_eq!(mask("CASEWORK_NOTIFY_API_KEY", "abc"), "********");
         assert_eq!(mask("CASEWORK_LISTEN", "0.0.0.0:8080"), "0.0.0.0:8080");
         assert_eq!(mask("CASEWORK_SMTP_PASSWORD", "(not set)"), "(not set)");
+        assert_eq!(
+            mask(
+                "CASEWORK_OTEL_ENDPOINT",
+                "https://casework:s3cret@otel.example"
+            ),
+            "https://casework:********@otel.example"
+        );
     }
 }

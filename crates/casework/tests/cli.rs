@@ -97,6 +97,13 @@ fn a_wrong_setting_names_its_variable() {
         ("CASEWORK_SESSION_IDLE_MINUTES", "0"),
         ("CASEWORK_METRICS_LISTEN", "everywhere"),
         ("CASEWORK_CLIENT_IP_HEADER", "X Forwarded"),
+        ("CASEWORK_SHUTDOWN_DELAY", "soon"),
+        ("CASEWORK_OTEL_ENDPOINT", "otel-collector:4318"),
+        (
+            "CASEWORK_OTEL_ENDPOINT",
+            "http://otel-collector:4318/v1/traces",
+        ),
+        ("CASEWORK_OTEL_SERVICE_NAME", " "),
     ] {
         for command in ["serve", "config"] {
             let output = casework(&database)
@@ -112,6 +119,22 @@ fn a_wrong_setting_names_its_variable() {
             );
         }
     }
+    // The drain delay counts within the grace period, so it must leave some of it.
+    for command in ["serve", "config"] {
+        let output = casework(&database)
+            .arg(command)
+            .env("CASEWORK_SHUTDOWN_DELAY", "30")
+            .env("CASEWORK_SHUTDOWN_GRACE", "30")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{command}");
+        let printed = text(&output);
+        assert!(
+            printed.contains("CASEWORK_SHUTDOWN_DELAY")
+                && printed.contains("CASEWORK_SHUTDOWN_GRACE"),
+            "{command}: {printed}"
+        );
+    }
 }
 
 #[test]
@@ -123,12 +146,18 @@ fn config_prints_every_setting_with_its_source_and_masks_secrets() {
             "postgres://casework:hunter2@db/casework",
         )
         .env("CASEWORK_LISTEN", "0.0.0.0:9000")
+        .env(
+            "CASEWORK_OTEL_ENDPOINT",
+            "https://casework:hunter3@otel.example:4318",
+        )
         .env_remove("CASEWORK_SESSION_IDLE_MINUTES")
+        .env_remove("CASEWORK_OTEL_SERVICE_NAME")
         .output()
         .unwrap();
     let printed = text(&output);
     assert!(output.status.success(), "{printed}");
     assert!(!printed.contains("hunter2"), "{printed}");
+    assert!(!printed.contains("hunter3"), "{printed}");
     let help = Command::new(env!("CARGO_BIN_EXE_casework"))
         .args(["serve", "--help"])
         .env(
@@ -173,6 +202,18 @@ fn config_prints_every_setting_with_its_source_and_masks_secrets() {
     ] {
         line(variable);
     }
+    assert_eq!(
+        line("CASEWORK_SHUTDOWN_DELAY"),
+        "CASEWORK_SHUTDOWN_DELAY 5 (default)"
+    );
+    assert_eq!(
+        line("CASEWORK_OTEL_ENDPOINT"),
+        "CASEWORK_OTEL_ENDPOINT https://casework:********@otel.example:4318 (environment)"
+    );
+    assert_eq!(
+        line("CASEWORK_OTEL_SERVICE_NAME"),
+        "CASEWORK_OTEL_SERVICE_NAME casework (default)"
+    );
 }
 
 #[test]
@@ -207,6 +248,84 @@ fn the_database_url_can_come_from_a_file() {
     );
     assert!(!both.status.success());
     assert!(text(&both).contains("both set"), "{}", text(&both));
+}
+
+/// The mixed benchmark runs every kind of request, residents' replies through the hooks among
+/// them; what it measures is printed, not asserted.
+#[test]
+fn bench_mixed_sends_every_kind_and_files_replies_both_ways() {
+    let database = TestDatabase::sqlite();
+    let seeded = casework(&database)
+        .args(["seed", "--cases", "100"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{}", text(&seeded));
+    let output = casework(&database)
+        .args(["bench", "mixed", "--seconds", "3", "--clients", "2"])
+        .env_remove("CASEWORK_NOTIFY_CALLBACK_TOKEN")
+        .env_remove("CASEWORK_INBOUND_EMAIL_TOKEN")
+        .output()
+        .unwrap();
+    let printed = text(&output);
+    assert!(output.status.success(), "{printed}");
+    assert!(printed.contains(" 0 errors"), "{printed}");
+    let count = |kind: &str| -> u64 {
+        let line = printed
+            .lines()
+            .find(|line| line.starts_with(kind))
+            .unwrap_or_else(|| panic!("no {kind} row in:\n{printed}"));
+        line[kind.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|count| count.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {line:?}"))
+    };
+    for kind in [
+        "staff page",
+        "API read",
+        "API write",
+        "text reply",
+        "email reply",
+    ] {
+        assert!(count(kind) > 0, "no {kind} in:\n{printed}");
+    }
+    let replies = printed
+        .lines()
+        .find_map(|line| line.strip_prefix("replies: "))
+        .unwrap_or_else(|| panic!("no replies line in:\n{printed}"));
+    let numbers: Vec<u64> = replies
+        .split_whitespace()
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 2, "{replies}");
+    assert!(numbers[0] > 0, "no reply found its case: {replies}");
+    assert!(numbers[1] > 0, "no reply from an unknown sender: {replies}");
+    assert_eq!(
+        numbers[0] + numbers[1],
+        count("text reply") + count("email reply"),
+        "{printed}"
+    );
+
+    // Replicas elsewhere were started with their own tokens, which the bench must be given.
+    let refused = casework(&database)
+        .args([
+            "bench",
+            "mixed",
+            "--url",
+            "http://127.0.0.1:9",
+            "--seconds",
+            "1",
+        ])
+        .env_remove("CASEWORK_NOTIFY_CALLBACK_TOKEN")
+        .env_remove("CASEWORK_INBOUND_EMAIL_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("CASEWORK_NOTIFY_CALLBACK_TOKEN"),
+        "{}",
+        text(&refused)
+    );
 }
 
 #[test]

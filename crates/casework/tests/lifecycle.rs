@@ -1,7 +1,7 @@
 //! Two real `casework serve` processes on one PostgreSQL database, as replicas behind a load
-//! balancer: shared sessions, jobs claimed once, stopping by SIGTERM and by SIGKILL under load,
-//! and the database going away and coming back (through a proxy that the test cuts, so that the
-//! machine's PostgreSQL keeps serving other tests).
+//! balancer: shared sessions, jobs claimed once, stopping by SIGTERM (unready first, then
+//! draining) and by SIGKILL under load, and the database going away and coming back (through a
+//! proxy that the test cuts, so that the machine's PostgreSQL keeps serving other tests).
 
 mod support;
 
@@ -220,12 +220,15 @@ async fn assert_all_stored(url: &str, key: &str, references: &[String]) {
     }
 }
 
+/// Without a drain delay (as on Ctrl-C), the server stops taking connections at the signal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_finishes_the_requests_in_flight_and_exits_cleanly() {
     let database = TestDatabase::postgres().await;
     let key = support::api_key(&database.url);
     let mut command = casework(&database.url);
-    command.env("CASEWORK_SHUTDOWN_GRACE", "10");
+    command
+        .env("CASEWORK_SHUTDOWN_GRACE", "10")
+        .env("CASEWORK_SHUTDOWN_DELAY", "0");
     let mut replica = Process::serve(command);
     let stop = Arc::new(AtomicBool::new(false));
     let (outcomes, tasks) = load(&replica.url, &key, 8, &stop);
@@ -267,6 +270,308 @@ async fn sigterm_finishes_the_requests_in_flight_and_exits_cleanly() {
     command.env("CASEWORK_NO_WORKER", "true");
     let other = Process::serve(command);
     assert_all_stored(&other.url, &key, &created).await;
+}
+
+/// The drain delay of these tests, in seconds: long enough for the checks made during it.
+const DELAY: u64 = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_turns_unready_first_and_serves_on_through_the_drain_delay() {
+    let database = TestDatabase::postgres().await;
+    let key = support::api_key(&database.url);
+    let notify = NotifyStandIn::start(NotifyAnswer::Accept).await;
+    let mut command = casework(&database.url);
+    command
+        .env("CASEWORK_SHUTDOWN_DELAY", DELAY.to_string())
+        .env("CASEWORK_SHUTDOWN_GRACE", "10")
+        .env("CASEWORK_SMS_SENDER", "notify")
+        .env("CASEWORK_NOTIFY_API_KEY", notify_api_key())
+        .env("CASEWORK_NOTIFY_BASE_URL", &notify.url)
+        .env("CASEWORK_NOTIFY_SMS_TEMPLATE_ID", SMS_TEMPLATE);
+    let mut replica = Process::serve(command);
+    let client = client();
+    let readyz = format!("{}/readyz", replica.url);
+    let ready = client.get(&readyz).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert!(ready.headers().get("connection").is_none(), "kept alive");
+    let reference = create_case(&client, &replica.url, &key).await;
+    // The worker runs: a message queued before the signal is sent.
+    let before = send_message(&client, &replica.url, &key, &reference, "sms").await;
+    wait_until(
+        "the first message at Notify",
+        Duration::from_secs(20),
+        async || notify.accepted_by_reference().contains_key(&before),
+    )
+    .await;
+
+    let signalled = Instant::now();
+    replica.signal("TERM");
+    wait_until("unready", Duration::from_secs(2), async || {
+        client.get(&readyz).send().await.unwrap().status() == 503
+    })
+    .await;
+    let unready = client.get(&readyz).send().await.unwrap();
+    assert_eq!(unready.headers()["connection"], "close");
+    assert_eq!(unready.text().await.unwrap(), "not ready: stopping");
+    let listed = client
+        .get(format!("{}/api/v1/cases", replica.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200, "still serving");
+    assert_eq!(listed.headers()["connection"], "close");
+    let created = client
+        .post(format!("{}/api/v1/cases", replica.url))
+        .bearer_auth(&key)
+        .json(&missed_bin())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "still taking cases");
+    assert_eq!(created.headers()["connection"], "close");
+    let alive = client
+        .get(format!("{}/healthz", replica.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), 200, "unready, not dead: no restart");
+    // The worker took no new job: this message waits for another replica's worker.
+    let during = send_message(&client, &replica.url, &key, &reference, "sms").await;
+    let checked = signalled.elapsed();
+    assert!(
+        checked < Duration::from_secs(DELAY),
+        "the checks took {checked:?}, past the drain delay"
+    );
+
+    let status = replica
+        .wait_for_exit(Duration::from_secs(10))
+        .expect("stopped within the grace period");
+    let took = signalled.elapsed();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        took >= Duration::from_secs(DELAY),
+        "stopped {took:?} after SIGTERM, before the end of the drain delay"
+    );
+    assert!(
+        !notify.accepted_by_reference().contains_key(&during),
+        "the stopping worker sent a message queued during the drain delay"
+    );
+    let mut command = casework(&database.url);
+    command.env("CASEWORK_NO_WORKER", "true");
+    let other = Process::serve(command);
+    let waiting: Vec<_> = messages(&client, &other.url, &key, &reference)
+        .await
+        .into_iter()
+        .filter(|message| message["id"] == during.as_str())
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0]["status"], "queued");
+}
+
+/// Ctrl-C comes from a person at a terminal, not a platform with a load balancer to wait for.
+#[test]
+fn ctrl_c_skips_the_drain_delay() {
+    let database = TestDatabase::sqlite();
+    let mut command = casework(&database.url);
+    command
+        .env("CASEWORK_SHUTDOWN_DELAY", "20")
+        .env("CASEWORK_SHUTDOWN_GRACE", "30");
+    let mut replica = Process::serve(command);
+    let signalled = Instant::now();
+    replica.signal("INT");
+    let status = replica
+        .wait_for_exit(Duration::from_secs(10))
+        .expect("stopped without waiting out the delay");
+    assert!(status.success(), "exit status {status}");
+    eprintln!("stopped {:?} after Ctrl-C", signalled.elapsed());
+}
+
+/// What one request of the load behind the balancer met.
+struct Answer {
+    replica: String,
+    /// Answered before the signal was sent: unaffected by it.
+    before_signal: bool,
+    closed_by_server: bool,
+}
+
+/// Clients on kept-alive connections, behind a load balancer that sends to A until A's
+/// `/readyz` fails and to B after: SIGTERM on A costs no request, though A closes every one of
+/// those connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_alive_connections_move_to_another_replica_without_a_reset() {
+    let database = TestDatabase::postgres().await;
+    let key = support::api_key(&database.url);
+    let mut command = casework(&database.url);
+    command
+        .env("CASEWORK_SHUTDOWN_DELAY", DELAY.to_string())
+        .env("CASEWORK_SHUTDOWN_GRACE", "10");
+    let mut a = Process::serve(command);
+    let b = Process::serve(casework(&database.url));
+    let target = Arc::new(Mutex::new(a.url.clone()));
+    let signalled = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+
+    // The balancer's health check: a new connection every 500 ms, as probes make.
+    let probe = {
+        let (target, b_url) = (target.clone(), b.url.clone());
+        let readyz = format!("{}/readyz", a.url);
+        let prober = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(2))
+            .build()
+            .unwrap();
+        tokio::spawn(async move {
+            loop {
+                let ready = prober
+                    .get(&readyz)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200);
+                if !ready {
+                    *target.lock().unwrap() = b_url;
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        })
+    };
+    // One client whose pool keeps connections alive, shared by the load's tasks.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let answers = Arc::new(Mutex::new(Vec::<Answer>::new()));
+    let failures = Arc::new(Mutex::new(Vec::<String>::new()));
+    let created = Arc::new(Mutex::new(Vec::<String>::new()));
+    let tasks: Vec<_> = (0..6)
+        .map(|n| {
+            let (client, key, target) = (client.clone(), key.clone(), target.clone());
+            let (signalled, stop) = (signalled.clone(), stop.clone());
+            let (answers, failures, created) = (answers.clone(), failures.clone(), created.clone());
+            tokio::spawn(async move {
+                let mut sent = n;
+                while !stop.load(Ordering::SeqCst) {
+                    sent += 1;
+                    let replica = target.lock().unwrap().clone();
+                    let request = if sent % 2 == 0 {
+                        client.get(format!("{replica}/api/v1/cases?limit=5"))
+                    } else {
+                        client
+                            .post(format!("{replica}/api/v1/cases"))
+                            .json(&missed_bin())
+                    };
+                    let response = match request.bearer_auth(&key).send().await {
+                        Ok(response) => response,
+                        Err(error) => {
+                            failures.lock().unwrap().push(format!("{error:?}"));
+                            continue;
+                        }
+                    };
+                    let status = response.status();
+                    let closed_by_server = response
+                        .headers()
+                        .get("connection")
+                        .is_some_and(|v| v == "close");
+                    match response.json::<serde_json::Value>().await {
+                        Ok(body) if status == 201 => created
+                            .lock()
+                            .unwrap()
+                            .push(body["reference"].as_str().unwrap().to_owned()),
+                        Ok(_) if status == 200 => {}
+                        Ok(body) => {
+                            failures.lock().unwrap().push(format!("{status}: {body}"));
+                            continue;
+                        }
+                        Err(error) => {
+                            failures
+                                .lock()
+                                .unwrap()
+                                .push(format!("{status}: {error:?}"));
+                            continue;
+                        }
+                    }
+                    answers.lock().unwrap().push(Answer {
+                        replica,
+                        before_signal: !signalled.load(Ordering::SeqCst),
+                        closed_by_server,
+                    });
+                }
+            })
+        })
+        .collect();
+    let answered_by = |url: &str| {
+        answers
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|answer| answer.replica == url)
+            .count()
+    };
+    wait_until("A answering", Duration::from_secs(20), async || {
+        answered_by(&a.url) >= 30
+    })
+    .await;
+
+    signalled.store(true, Ordering::SeqCst);
+    let signalled_at = Instant::now();
+    a.signal("TERM");
+    let status = a
+        .wait_for_exit(Duration::from_secs(10))
+        .expect("A stopped within the grace period");
+    let took = signalled_at.elapsed();
+    let on_b = answered_by(&b.url);
+    wait_until("B answering", Duration::from_secs(20), async || {
+        answered_by(&b.url) >= on_b + 30
+    })
+    .await;
+    stop.store(true, Ordering::SeqCst);
+    for task in tasks {
+        task.await.unwrap();
+    }
+    probe.await.unwrap();
+
+    assert!(status.success(), "A's exit status {status}");
+    assert!(
+        took >= Duration::from_secs(DELAY),
+        "A stopped after {took:?}"
+    );
+    let failures = failures.lock().unwrap().clone();
+    assert!(failures.is_empty(), "requests failed: {failures:#?}");
+    let (before, closed_by_a, from_b) = {
+        let answers = answers.lock().unwrap();
+        let before: Vec<&Answer> = answers.iter().filter(|a| a.before_signal).collect();
+        assert!(
+            before.iter().all(|answer| !answer.closed_by_server),
+            "connections were kept alive before the signal"
+        );
+        let closed_by_a = answers
+            .iter()
+            .filter(|answer| answer.replica == a.url && answer.closed_by_server)
+            .count();
+        let from_b = answers
+            .iter()
+            .filter(|answer| answer.replica == b.url)
+            .count();
+        (before.len(), closed_by_a, from_b)
+    };
+    eprintln!(
+        "A stopped {took:?} after SIGTERM; {before} answers before it, {closed_by_a} from A \
+         closing their connections, {from_b} from B"
+    );
+    assert!(
+        closed_by_a > 0,
+        "A served on, closing connections, after SIGTERM"
+    );
+    // Acknowledged cases, and only those, are stored.
+    let created = created.lock().unwrap().len();
+    let stored = database
+        .store()
+        .await
+        .count_cases(&Default::default())
+        .await
+        .unwrap();
+    assert_eq!(usize::try_from(stored).unwrap(), created);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

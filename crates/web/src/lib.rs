@@ -38,7 +38,7 @@ use tower_http::trace::TraceLayer;
 pub use api::openapi;
 pub use error::ApiError;
 pub use hooks::HookTokens;
-pub use ops::prometheus;
+pub use ops::{Draining, prometheus};
 
 /// How the web layer is set up, beyond the app itself.
 #[derive(Debug, Clone)]
@@ -65,12 +65,15 @@ pub struct WebConfig {
     pub metrics: bool,
     /// The bearer tokens of the inbound hooks; a hook without one is not served.
     pub hooks: HookTokens,
+    /// Set when the process starts stopping: `/readyz` then answers 503 and responses close
+    /// their connections.
+    pub draining: Draining,
 }
 
 impl Default for WebConfig {
     /// Local http: cookies without `Secure` (a browser would not send them back over http),
     /// staff sessions ending after a working day without use, a resident's answers kept for an
-    /// hour, no proxy, `casework serve`'s address.
+    /// hour, no proxy, `casework serve`'s address, not stopping.
     fn default() -> Self {
         Self {
             secure_cookies: false,
@@ -81,6 +84,7 @@ impl Default for WebConfig {
             dev_outbox: false,
             metrics: true,
             hooks: HookTokens::default(),
+            draining: Draining::default(),
         }
     }
 }
@@ -132,8 +136,13 @@ pub fn router_with(app: App, config: &WebConfig) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        .layer(Extension(config.draining.clone()))
         .layer(CatchPanicLayer::custom(error::panic_response))
-        .layer(middleware::from_fn(ops::record_metrics));
+        .layer(middleware::from_fn(ops::record_metrics))
+        .layer(middleware::from_fn_with_state(
+            config.draining.clone(),
+            ops::close_when_draining,
+        ));
     observed(router)
 }
 

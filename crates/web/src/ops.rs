@@ -1,15 +1,17 @@
-//! Operating Casework: the probes, the Prometheus metrics, and the request id and span that
-//! every log line of a request carries.
+//! Operating Casework: the probes, the Prometheus metrics, the request id and span that every
+//! log line of a request carries, and draining the connections of a stopping process.
 //!
 //! The span names the route as the router matched it (`/plan/{token}`), never the path the
 //! client sent: paths carry residents' plan tokens and staff's set-password tokens, and query
 //! strings carry search terms such as names.
 
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Version, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use casework_app::{App, Readiness};
@@ -35,8 +37,36 @@ pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can serve: services loaded, the database answering, its schema current.
-pub(crate) async fn readyz(State(app): State<App>) -> (StatusCode, String) {
+/// Whether the process is stopping and draining its connections: set on SIGTERM, for the delay
+/// before the server stops taking connections. Clones share one flag.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// From now on `/readyz` answers 503 and every HTTP/1 response closes its connection, so
+    /// that load balancers stop sending here and clients open their next connection to another
+    /// replica, while this one still answers whatever reaches it.
+    pub fn start(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The process can serve: not stopping, services loaded, the database answering, its schema
+/// current.
+pub(crate) async fn readyz(
+    State(app): State<App>,
+    Extension(draining): Extension<Draining>,
+) -> (StatusCode, String) {
+    if draining.is_on() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: stopping".to_owned(),
+        );
+    }
     match app.readiness().await {
         Readiness::Ready => (StatusCode::OK, "ready".to_owned()),
         Readiness::NotReady(reason) => (
@@ -147,6 +177,25 @@ pub(crate) async fn record_metrics(request: Request, next: Next) -> Response {
     response
 }
 
+/// While draining, tells each HTTP/1 client to close its connection after this response: kept
+/// alive, the connection would carry a later request here just as the server closes it, and
+/// that request would meet a reset. HTTP/2 has no such header; its clients get a GOAWAY when
+/// the server stops.
+pub(crate) async fn close_when_draining(
+    State(draining): State<Draining>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let http1 = request.version() < Version::HTTP_2;
+    let mut response = next.run(request).await;
+    if http1 && draining.is_on() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 /// A method's label; methods outside HTTP's own are one label, so that clients cannot make
 /// new series at will.
 fn method_label(method: &Method) -> &'static str {
@@ -169,18 +218,25 @@ fn route<B>(request: &axum::http::Request<B>) -> &str {
         .map_or(UNMATCHED, MatchedPath::as_str)
 }
 
-/// The span around a request: its method, matched route and id. No path, no query string.
+/// The span around a request: its method, matched route and id, and its status once answered.
+/// No path, no query string. The `otel.` fields name and mark the span as a server's in
+/// exported traces, where every span would otherwise be called `request`.
 pub(crate) fn request_span<B>(request: &axum::http::Request<B>) -> Span {
     let id = request
         .headers()
         .get(REQUEST_ID)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
+    let route = route(request);
     tracing::info_span!(
         "request",
         method = %request.method(),
-        route = route(request),
+        route,
         request_id = id,
+        status = tracing::field::Empty,
+        otel.name = %format_args!("{} {route}", request.method()),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
     )
 }
 
@@ -216,8 +272,13 @@ impl MakeRequestId for NewRequestId {
     }
 }
 
-/// The request's latency, for the log line at its end.
-pub(crate) fn log_response(response: &Response, latency: Duration, _span: &Span) {
+/// The request's status on its span, and its latency for the log line at its end. A server
+/// error marks the span as failed in exported traces.
+pub(crate) fn log_response(response: &Response, latency: Duration, span: &Span) {
+    span.record("status", i64::from(response.status().as_u16()));
+    if response.status().is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
     tracing::info!(
         status = response.status().as_u16(),
         latency_ms = latency.as_secs_f64() * 1000.0,

@@ -1,6 +1,6 @@
 use casework_app::domain::service::ServiceCatalogue;
 use casework_store::testing::TestDatabase;
-use casework_web::WebConfig;
+use casework_web::{Draining, WebConfig};
 
 use crate::{app, get, serve, shipped_services};
 
@@ -45,10 +45,40 @@ async fn not_ready_without_services(db: &TestDatabase) {
     assert!(text.contains("no services are loaded"), "{text}");
 }
 
+/// A stopping process turns unready first, and keeps answering while its connections drain,
+/// each answer closing its connection.
+async fn not_ready_while_draining_but_still_answering(db: &TestDatabase) {
+    let draining = Draining::default();
+    let config = WebConfig {
+        draining: draining.clone(),
+        ..WebConfig::default()
+    };
+    let address = serve(app(db.store().await, shipped_services()), &config).await;
+    let client = reqwest::Client::new();
+    let before = client
+        .get(format!("{address}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(before.status(), 200);
+    assert!(before.headers().get("connection").is_none());
+
+    draining.start();
+    let (status, text) = get(&format!("{address}/readyz")).await;
+    assert_eq!((status, text.as_str()), (503, "not ready: stopping"));
+    for path in ["/healthz", "/", "/api/v1/openapi.json", "/readyz"] {
+        let response = client.get(format!("{address}{path}")).send().await.unwrap();
+        let expected = if path == "/readyz" { 503 } else { 200 };
+        assert_eq!(response.status(), expected, "{path}");
+        assert_eq!(response.headers()["connection"], "close", "{path}");
+    }
+}
+
 casework_store::backend_tests!(
     ready_when_migrated_with_services,
     not_ready_until_migrated,
     not_ready_without_services,
+    not_ready_while_draining_but_still_answering,
 );
 
 /// PostgreSQL can go away under a running replica; a SQLite file cannot.
