@@ -1,4 +1,5 @@
 use casework_domain::case::{Case, CaseError, Reference};
+use casework_domain::inbound::PlanReplyProblem;
 use casework_domain::message::MessageError;
 use casework_domain::plan::{Plan, PlanError};
 use casework_domain::service::answers::FieldError;
@@ -22,6 +23,9 @@ pub enum AppError {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Message(#[from] MessageError),
+    /// A resident's message on their plan page is refused.
+    #[error(transparent)]
+    PlanReply(#[from] PlanReplyProblem),
     #[error("the service has no message template \"{0}\"")]
     UnknownTemplate(String),
     /// The plan changed since the caller read it.

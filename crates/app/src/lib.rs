@@ -49,7 +49,7 @@ pub use open311::{
     Open311Query, Open311Receipt, Open311Report, Open311Update, Open311UpdateRequest,
 };
 pub use plans::{LinkProblem, ResidentPlan, SharedPlan};
-pub use replies::{Filed, MAX_PLAN_REPLY_CHARS, ReplyAddress};
+pub use replies::{Filed, ReplyAddress};
 pub use services::{load_calendar, load_services};
 pub use staff::{
     MIN_PASSWORD_CHARS, NewStaffMember, SIGN_IN_WINDOW, SetPasswordLink, SignIn, StaffMember,

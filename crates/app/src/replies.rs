@@ -12,7 +12,7 @@ use casework_channels::notify::ReceivedText;
 use casework_channels::sms;
 use casework_domain::case::{Actor, Reference};
 use casework_domain::inbound::{
-    self, Attachment, IncomingFile, NoMatch, Reply, UnmatchedReply, choose_case,
+    self, Attachment, IncomingFile, NoMatch, PlanReply, Reply, UnmatchedReply, choose_case,
 };
 use casework_domain::message::{Direction, Message, MessageChannel, MessageId};
 use casework_domain::service::answers::FieldError;
@@ -21,9 +21,6 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::{App, AppError, Caller, sha256_hex};
-
-/// The longest reply a resident may write on their plan page.
-pub const MAX_PLAN_REPLY_CHARS: usize = 5_000;
 
 /// Where a reply went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,32 +236,8 @@ impl App {
     /// A resident writes to the council on their plan page.
     pub async fn reply_on_plan(&self, token: &str, text: &str) -> Result<Message, AppError> {
         let link = self.working_link(token).await?;
-        let text = text.trim();
-        let problem = if text.is_empty() {
-            Some("Enter your message".to_owned())
-        } else if text.chars().count() > MAX_PLAN_REPLY_CHARS {
-            Some(format!(
-                "Your message must be {MAX_PLAN_REPLY_CHARS} characters or fewer"
-            ))
-        } else {
-            None
-        };
-        if let Some(problem) = problem {
-            return Err(AppError::Invalid(vec![FieldError::new("message", problem)]));
-        }
-        let reply = Reply {
-            id: MessageId::new(Uuid::now_v7()),
-            channel: MessageChannel::Plan,
-            from: String::new(),
-            to: None,
-            subject: None,
-            body: text.to_owned(),
-            original: None,
-            provider_id: None,
-            received_at: self.now(),
-        };
-        let (mut message, event) = reply.file_on(link.case);
-        message.from = None;
+        let reply = PlanReply::new(MessageId::new(Uuid::now_v7()), text, self.now())?;
+        let (message, event) = reply.file_on(link.case);
         self.store.insert_reply(&message, &event, &[]).await?;
         crate::messages::count_message(MessageChannel::Plan, "received");
         Ok(message)

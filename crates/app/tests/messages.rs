@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use casework_app::domain::case::{Actor, CaseDraft, Channel, Contact, EventKind, Language};
+use casework_app::domain::inbound::PlanReplyProblem;
 use casework_app::domain::message::{
     Direction, MessageChannel, MessageDraft, MessageError, MessageStatus,
 };
@@ -597,17 +598,11 @@ async fn residents_reply_on_their_plan_page(database: &TestDatabase) {
         [message]
     );
     for (text, problem) in [
-        (" ".to_owned(), "Enter your message"),
-        (
-            "x".repeat(5_001),
-            "Your message must be 5000 characters or fewer",
-        ),
+        (" ".to_owned(), PlanReplyProblem::Empty),
+        ("x".repeat(5_001), PlanReplyProblem::TooLong),
     ] {
         match app.reply_on_plan(&shared.token, &text).await {
-            Err(AppError::Invalid(fields)) => {
-                assert_eq!(fields[0].field, "message");
-                assert_eq!(fields[0].message, problem);
-            }
+            Err(AppError::PlanReply(refused)) => assert_eq!(refused, problem),
             other => panic!("expected the reply refused, got {other:?}"),
         }
     }

@@ -12,6 +12,9 @@ use crate::service::answers::normalise_phone;
 /// Longest reply kept as the text staff read; the original is kept whole beside it.
 pub const MAX_REPLY_CHARS: usize = 20_000;
 
+/// The longest message a resident may write on their plan page.
+pub const MAX_PLAN_REPLY_CHARS: usize = 5_000;
+
 /// A UK number in international form (`+447700900123`), from any way of writing it: the
 /// resident's contact details (`07700 900123`), or GOV.UK Notify's (`447700900123`).
 pub fn international_phone(number: &str) -> Option<String> {
@@ -106,29 +109,103 @@ impl Reply {
             .clone()
             .filter(|original| original.trim() != body);
         let message = Message {
-            id: self.id,
-            case,
-            direction: Direction::Inbound,
-            channel: self.channel,
             to: self.to.clone(),
             from: Some(self.from.clone()),
             subject: self.subject.clone(),
-            body,
             original,
-            template: None,
-            author: Actor::Resident,
-            status: MessageStatus::Received,
             provider_id: self.provider_id.clone(),
-            sender: None,
-            error: None,
-            created_at: self.received_at,
-            status_at: self.received_at,
+            ..received(self.id, case, self.channel, body, self.received_at)
         };
-        let event = EventKind::MessageReceived {
-            message: self.id,
-            channel: self.channel,
-        };
+        let event = received_event(&message);
         (message, event)
+    }
+}
+
+/// Why a message written on the plan page is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PlanReplyProblem {
+    #[error("Enter your message")]
+    Empty,
+    #[error("Your message must be {MAX_PLAN_REPLY_CHARS} characters or fewer")]
+    TooLong,
+}
+
+/// What a resident writes on their plan page. Their link has already chosen the case, and they
+/// write from no address or number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanReply {
+    id: MessageId,
+    body: String,
+    received_at: OffsetDateTime,
+}
+
+impl PlanReply {
+    pub fn new(
+        id: MessageId,
+        text: &str,
+        received_at: OffsetDateTime,
+    ) -> Result<Self, PlanReplyProblem> {
+        let body = text.trim();
+        if body.is_empty() {
+            return Err(PlanReplyProblem::Empty);
+        }
+        if body.chars().count() > MAX_PLAN_REPLY_CHARS {
+            return Err(PlanReplyProblem::TooLong);
+        }
+        Ok(Self {
+            id,
+            body: body.to_owned(),
+            received_at,
+        })
+    }
+
+    /// The message filed on `case`, with the event that puts it on the timeline.
+    pub fn file_on(&self, case: Reference) -> (Message, EventKind) {
+        let message = received(
+            self.id,
+            case,
+            MessageChannel::Plan,
+            self.body.clone(),
+            self.received_at,
+        );
+        let event = received_event(&message);
+        (message, event)
+    }
+}
+
+/// A message from a resident, as every channel files it.
+fn received(
+    id: MessageId,
+    case: Reference,
+    channel: MessageChannel,
+    body: String,
+    at: OffsetDateTime,
+) -> Message {
+    Message {
+        id,
+        case,
+        direction: Direction::Inbound,
+        channel,
+        to: None,
+        from: None,
+        subject: None,
+        body,
+        original: None,
+        template: None,
+        author: Actor::Resident,
+        status: MessageStatus::Received,
+        provider_id: None,
+        sender: None,
+        error: None,
+        created_at: at,
+        status_at: at,
+    }
+}
+
+fn received_event(message: &Message) -> EventKind {
+    EventKind::MessageReceived {
+        message: message.id,
+        channel: message.channel,
     }
 }
 
@@ -360,5 +437,39 @@ mod tests {
             ..reply
         };
         assert_eq!(plain.file_on(Reference::new(7)).0.original, None);
+    }
+
+    #[test]
+    fn a_plan_reply_is_trimmed_and_within_its_limit() {
+        let id = MessageId::new(uuid::Uuid::nil());
+        let at = datetime!(2026-12-04 9:00 UTC);
+        assert_eq!(PlanReply::new(id, " \n ", at), Err(PlanReplyProblem::Empty));
+        let long = "a".repeat(MAX_PLAN_REPLY_CHARS + 1);
+        assert_eq!(
+            PlanReply::new(id, &long, at),
+            Err(PlanReplyProblem::TooLong)
+        );
+        let longest = "é".repeat(MAX_PLAN_REPLY_CHARS);
+        assert!(
+            PlanReply::new(id, &longest, at).is_ok(),
+            "counted in characters"
+        );
+
+        let (message, event) = PlanReply::new(id, "  Tuesday is fine\n", at)
+            .unwrap()
+            .file_on(Reference::new(7));
+        assert_eq!(message.body, "Tuesday is fine");
+        assert_eq!(
+            (message.channel, message.direction, message.from),
+            (MessageChannel::Plan, Direction::Inbound, None)
+        );
+        assert_eq!((message.case, message.created_at), (Reference::new(7), at));
+        assert_eq!(
+            event,
+            EventKind::MessageReceived {
+                message: id,
+                channel: MessageChannel::Plan
+            }
+        );
     }
 }

@@ -213,6 +213,7 @@ impl From<AppError> for ApiError {
                 Self::not_found(format!("The case has no access link {id}"))
             }
             AppError::Message(MessageError::Invalid(fields)) => Self::invalid(fields),
+            AppError::PlanReply(problem) => Self::invalid_field("message", problem.to_string()),
             AppError::UnknownTemplate(code) => Self::invalid_field(
                 "template",
                 format!("The service has no message template \"{code}\""),

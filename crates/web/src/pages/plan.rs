@@ -13,10 +13,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use casework_app::domain::calendar::uk_date;
 use casework_app::domain::case::Actor;
+use casework_app::domain::inbound::{MAX_PLAN_REPLY_CHARS, PlanReplyProblem};
 use casework_app::domain::message::Direction;
 use casework_app::domain::plan::{ActionId, PlanAction, PlanError};
 use casework_app::domain::service::ActionOwner;
-use casework_app::{App, AppError, Feature, LinkProblem, MAX_PLAN_REPLY_CHARS, ResidentPlan};
+use casework_app::{App, AppError, Feature, LinkProblem, ResidentPlan};
 use serde::Deserialize;
 use time::{Date, OffsetDateTime};
 
@@ -193,18 +194,18 @@ pub(crate) async fn reply(
     }
     match app.reply_on_plan(&token, &form.message).await {
         Ok(_) => Redirect::to(&format!("/plan/{token}?sent=1#messages")).into_response(),
-        Err(AppError::Invalid(_)) => match app.resident_plan_unrecorded(&token).await {
+        Err(AppError::PlanReply(problem)) => match app.resident_plan_unrecorded(&token).await {
             Ok(view) => {
                 let lang = lang.preferring(view.language.into());
                 let mut page = PlanPage::new(&app, &lang, &token, view);
-                // The app refuses a reply for one of two reasons; the resident reads it in
-                // their language.
-                let problem = if form.message.trim().is_empty() {
-                    lang.lang.t("message-empty")
-                } else {
-                    let max = MAX_PLAN_REPLY_CHARS.to_string();
-                    lang.lang
-                        .t_args("message-too-long", &[("max", max.as_str())])
+                // The resident reads the domain's reason in their language.
+                let problem = match problem {
+                    PlanReplyProblem::Empty => lang.lang.t("message-empty"),
+                    PlanReplyProblem::TooLong => {
+                        let max = MAX_PLAN_REPLY_CHARS.to_string();
+                        lang.lang
+                            .t_args("message-too-long", &[("max", max.as_str())])
+                    }
                 };
                 page.page.has_errors = true;
                 page.errors = vec![ErrorItem {
