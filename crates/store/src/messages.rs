@@ -57,6 +57,7 @@ macro_rules! impl_message_store {
             use async_trait::async_trait;
             use casework_domain::case::{Actor, EventKind, Reference};
             use casework_domain::message::{Message, MessageId, MessageStatus};
+            use sqlx::QueryBuilder;
 
             use super::$store;
             use super::shared_impl::{insert_events, upsert_jobs};
@@ -106,6 +107,26 @@ macro_rules! impl_message_store {
                 Ok(inserted == 1)
             }
 
+            /// The message whose `column` holds `value`: a column that identifies a message
+            /// (its id, the provider's id for it, its reply address's token).
+            pub(super) async fn message_where(
+                reader: &sqlx::Pool<<$store as Backend>::Db>,
+                column: &'static str,
+                value: &str,
+            ) -> Result<Option<Message>> {
+                let mut sql = QueryBuilder::new(concat!(
+                    "SELECT ",
+                    message_columns!(),
+                    " FROM messages WHERE "
+                ));
+                sql.push(column).push(" = ").push_bind(value);
+                sql.build_query_as::<MessageRow>()
+                    .fetch_optional(reader)
+                    .await?
+                    .map(Message::try_from)
+                    .transpose()
+            }
+
             #[async_trait]
             impl MessageStore for $store {
                 async fn insert_message(
@@ -129,32 +150,14 @@ macro_rules! impl_message_store {
                 }
 
                 async fn message(&self, id: MessageId) -> Result<Option<Message>> {
-                    sqlx::query_as::<_, MessageRow>(concat!(
-                        "SELECT ",
-                        message_columns!(),
-                        " FROM messages WHERE id = $1"
-                    ))
-                    .bind(id.to_string())
-                    .fetch_optional(self.reader())
-                    .await?
-                    .map(Message::try_from)
-                    .transpose()
+                    message_where(self.reader(), "id", &id.to_string()).await
                 }
 
                 async fn message_by_provider_id(
                     &self,
                     provider_id: &str,
                 ) -> Result<Option<Message>> {
-                    sqlx::query_as::<_, MessageRow>(concat!(
-                        "SELECT ",
-                        message_columns!(),
-                        " FROM messages WHERE provider_id = $1"
-                    ))
-                    .bind(provider_id)
-                    .fetch_optional(self.reader())
-                    .await?
-                    .map(Message::try_from)
-                    .transpose()
+                    message_where(self.reader(), "provider_id", provider_id).await
                 }
 
                 async fn messages(&self, case: Reference) -> Result<Vec<Message>> {

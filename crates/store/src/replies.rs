@@ -53,8 +53,6 @@ pub trait ReplyStore: Send + Sync {
     async fn set_reply_token(&self, id: MessageId, hash: &str) -> Result<()>;
     /// The outbound message whose reply address has the token with this hash.
     async fn message_by_reply_token(&self, hash: &str) -> Result<Option<Message>>;
-    /// A message's attachments, without their content.
-    async fn attachments(&self, message: MessageId) -> Result<Vec<Attachment>>;
     /// The attachments of each of `messages` that has any, without their content, in one
     /// query.
     async fn attachments_of(&self, messages: &[MessageId]) -> Result<Vec<(MessageId, Attachment)>>;
@@ -93,10 +91,9 @@ macro_rules! impl_reply_store {
             use super::shared_impl::insert_events;
             use $crate::Result;
             use $crate::db_time::DbTime;
-            use super::message_impl::insert_message_row;
-            use $crate::messages::message_columns;
+            use super::message_impl::{insert_message_row, message_where};
             use $crate::replies::{ReplyStore, unmatched_columns};
-            use $crate::rows::{AttachmentRow, MessageRow, UnmatchedRow};
+            use $crate::rows::{AttachmentRow, UnmatchedRow};
             use $crate::shared::Backend;
 
             type Db = <$store as Backend>::Db;
@@ -307,29 +304,7 @@ macro_rules! impl_reply_store {
                 }
 
                 async fn message_by_reply_token(&self, hash: &str) -> Result<Option<Message>> {
-                    sqlx::query_as::<_, MessageRow>(concat!(
-                        "SELECT ",
-                        message_columns!(),
-                        " FROM messages WHERE reply_token_hash = $1"
-                    ))
-                    .bind(hash)
-                    .fetch_optional(self.reader())
-                    .await?
-                    .map(Message::try_from)
-                    .transpose()
-                }
-
-                async fn attachments(&self, message: MessageId) -> Result<Vec<Attachment>> {
-                    Ok(sqlx::query_as::<_, AttachmentRow>(
-                        "SELECT position, filename, content_type, size \
-                         FROM message_attachments WHERE message_id = $1 ORDER BY position",
-                    )
-                    .bind(message.to_string())
-                    .fetch_all(self.reader())
-                    .await?
-                    .into_iter()
-                    .map(Attachment::from)
-                    .collect())
+                    message_where(self.reader(), "reply_token_hash", hash).await
                 }
 
                 async fn attachments_of(
@@ -348,21 +323,11 @@ macro_rules! impl_reply_store {
                         list.push_bind(message.to_string());
                     }
                     sql.push(") ORDER BY message_id, position");
-                    let rows: Vec<(String, i32, String, String, i64)> =
-                        sql.build_query_as().fetch_all(self.reader()).await?;
-                    rows.into_iter()
-                        .map(|(id, position, filename, content_type, size)| {
-                            let id = id.parse().map_err(|_| {
-                                $crate::StoreError::Corrupt(format!("attachment of {id:?}"))
-                            })?;
-                            let attachment = Attachment {
-                                position,
-                                filename,
-                                content_type,
-                                size,
-                            };
-                            Ok((id, attachment))
-                        })
+                    sql.build_query_as::<AttachmentRow>()
+                        .fetch_all(self.reader())
+                        .await?
+                        .into_iter()
+                        .map(TryFrom::try_from)
                         .collect()
                 }
 

@@ -4,7 +4,7 @@ use casework_domain::case::{
     Actor, Case, Contact, EventKind, ExternalReference, Location, Reference,
 };
 use casework_domain::inbound::{Attachment, Reply, UnmatchedReply};
-use casework_domain::message::Message;
+use casework_domain::message::{Message, MessageId};
 use casework_domain::plan::PlanAction;
 use casework_domain::service::Answers;
 use serde_json::Value;
@@ -423,22 +423,31 @@ impl TryFrom<MessageRow> for Message {
     }
 }
 
+/// An attachment without its content, with the message it came with.
 #[derive(sqlx::FromRow)]
 pub(crate) struct AttachmentRow {
+    message_id: String,
     position: i32,
     filename: String,
     content_type: String,
     size: i64,
 }
 
-impl From<AttachmentRow> for Attachment {
-    fn from(row: AttachmentRow) -> Self {
-        Attachment {
+impl TryFrom<AttachmentRow> for (MessageId, Attachment) {
+    type Error = StoreError;
+
+    fn try_from(row: AttachmentRow) -> Result<Self, StoreError> {
+        let message = row
+            .message_id
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("attachment of {:?}", row.message_id)))?;
+        let attachment = Attachment {
             position: row.position,
             filename: row.filename,
             content_type: row.content_type,
             size: row.size,
-        }
+        };
+        Ok((message, attachment))
     }
 }
 
