@@ -5,10 +5,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use casework_app::domain::case::{Actor, CaseDraft, Channel, Contact, EventKind, Language};
+use casework_app::domain::case::{
+    Actor, CaseDraft, Channel, Contact, EventKind, Language, Reference,
+};
 use casework_app::domain::inbound::PlanReplyProblem;
 use casework_app::domain::message::{
-    Direction, MessageChannel, MessageDraft, MessageError, MessageStatus,
+    Direction, Message, MessageChannel, MessageDraft, MessageError, MessageStatus,
 };
 use casework_app::domain::service::Role;
 use casework_app::store::Job;
@@ -183,12 +185,12 @@ async fn a_message_goes_into_the_outbox_with_its_event(database: &TestDatabase) 
     ));
 }
 
-fn send_job(message: &casework_app::domain::message::Message) -> Job {
+fn send_job(message: &Message) -> Job {
     attempt(message, 1)
 }
 
 /// The job as claimed for the `attempts`th time.
-fn attempt(message: &casework_app::domain::message::Message, attempts: i32) -> Job {
+fn attempt(message: &Message, attempts: i32) -> Job {
     Job {
         id: 0,
         kind: "send_message".into(),
@@ -199,15 +201,15 @@ fn attempt(message: &casework_app::domain::message::Message, attempts: i32) -> J
     }
 }
 
-async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
-    let app = app(database).await.with_senders(Senders::dev());
-    let case = missed_bin(&app, Channel::Sms).await;
+/// Writes `body` to the case's resident by their preferred channel, and runs the job that sends
+/// it, as the worker would.
+async fn send_now(app: &App, case: Reference, body: &str) -> Message {
     let message = app
         .send_message(
             &agent(),
-            case.reference,
+            case,
             MessageDraft {
-                body: "Hello".into(),
+                body: body.into(),
                 ..MessageDraft::default()
             },
         )
@@ -217,6 +219,13 @@ async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
         app.run_job(&send_job(&message)).await,
         JobOutcome::Done
     ));
+    message
+}
+
+async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
+    let app = app(database).await.with_senders(Senders::dev());
+    let case = missed_bin(&app, Channel::Sms).await;
+    let message = send_now(&app, case.reference, "Hello").await;
     let sent = app
         .messages(&agent(), case.reference)
         .await
@@ -276,21 +285,7 @@ async fn receipts_move_a_message_on_but_never_back(database: &TestDatabase) {
 async fn without_a_sender_a_message_fails_for_staff_to_see(database: &TestDatabase) {
     let app = app(database).await;
     let case = missed_bin(&app, Channel::Email).await;
-    let message = app
-        .send_message(
-            &agent(),
-            case.reference,
-            MessageDraft {
-                body: "Hello".into(),
-                ..MessageDraft::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert!(matches!(
-        app.run_job(&send_job(&message)).await,
-        JobOutcome::Done
-    ));
+    send_now(&app, case.reference, "Hello").await;
     let failed = &app.messages(&agent(), case.reference).await.unwrap()[0];
     assert_eq!(failed.status, MessageStatus::PermanentFailure);
     assert_eq!(
@@ -500,21 +495,7 @@ async fn emails_find_their_case_by_reply_address_thread_or_sender(database: &Tes
         .with_reply_address(ReplyAddress::parse("replies@council.example").unwrap());
     let first = missed_bin(&app, Channel::Email).await;
     let second = missed_bin(&app, Channel::Email).await;
-    let sent = app
-        .send_message(
-            &agent(),
-            first.reference,
-            MessageDraft {
-                body: "When did you put the bin out?".into(),
-                ..MessageDraft::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert!(matches!(
-        app.run_job(&send_job(&sent)).await,
-        JobOutcome::Done
-    ));
+    let sent = send_now(&app, first.reference, "When did you put the bin out?").await;
     let reply_to = inbox.0.lock().unwrap()[0].reply_to.clone().unwrap();
     assert!(reply_to.starts_with("replies+") && reply_to.ends_with("@council.example"));
     // The token is kept only as a hash.

@@ -82,10 +82,12 @@ async fn samples_the_job_queue_when_scraped() {
         Some(7.0),
         "{metrics}"
     );
-    // Counting the jobs used a connection, which the pool keeps open.
+    // The writer that stored the jobs is back in its pool, idle. Whether the reader that
+    // counted them is back too when the gauges are read varies (sqlx returns a connection from a
+    // task of its own), so the gauge of those in use is only there.
     let in_use = value(&metrics, "casework_db_connections{state=\"in_use\"} ");
     let idle = value(&metrics, "casework_db_connections{state=\"idle\"} ");
-    assert!(in_use.is_some_and(|n| n >= 0.0), "{metrics}");
+    assert!(in_use.is_some(), "{metrics}");
     assert!(idle.is_some_and(|n| n >= 1.0), "{metrics}");
 }
 
