@@ -219,7 +219,7 @@ async fn bench_pages(server: Server, requests: u32, clients: u32) -> anyhow::Res
         ("worktray: unassigned in team", "/staff?view=unassigned"),
         ("worktray: overdue", "/staff?view=overdue"),
         (
-            "worktray: filtered by service",
+            "worktray: one service by last update",
             "/staff?view=open&service=housing-repair&sort=updated",
         ),
         ("worktray: all open by due", "/staff?view=open"),
