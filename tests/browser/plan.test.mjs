@@ -39,8 +39,9 @@ async function signIn(page, who) {
 }
 
 /**
- * The references of open missed-bin cases, from the worktray: each test takes its own, so that
- * none sees another's ticks or links. A case is open if its plan editor can still make a link.
+ * The references of open missed-bin cases whose resident reads English, from the worktray: each
+ * test takes its own, so that none sees another's ticks or links. A case is open if its plan
+ * editor can still make a link. A resident's plan opens in the language on their case.
  */
 async function openMissedBinCases(page, count) {
   await page.goto(`${casework.url}/staff?view=open&service=missed-bin`);
@@ -49,6 +50,11 @@ async function openMissedBinCases(page, count) {
   for (const reference of references) {
     if (open.length === count) break;
     assert.match(reference, /^CW-\d+$/);
+    await page.goto(`${casework.url}/staff/cases/${reference}`);
+    const language = page
+      .locator('.govuk-summary-list__row', { has: page.locator('dt', { hasText: /^Language$/ }) })
+      .locator('dd');
+    if ((await language.innerText()).trim() !== 'English') continue;
     await page.goto(`${casework.url}/staff/cases/${reference}/plan`);
     const closed = await page.getByText('This case is closed').count();
     const canShare = await page.getByRole('button', { name: 'Make a link for the resident' }).count();
