@@ -160,13 +160,18 @@ pub fn metrics_router(app: App) -> Router {
 /// The outermost layers: a span with the request's id around everything the request logs,
 /// and the id itself (the client's, if sane, or a new one), which the response echoes. The
 /// last layer added runs first.
+///
+/// Every response gets one log line, with its status. A server error's cause is logged where it
+/// is known; a second line for its status alone would cry "error" for what is expected, such as
+/// `/readyz` answering 503 while the process drains.
 fn observed(router: Router) -> Router {
     router
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(ops::request_span)
                 .on_request(())
-                .on_response(ops::log_response),
+                .on_response(ops::log_response)
+                .on_failure(()),
         )
         .layer(PropagateRequestIdLayer::new(ops::REQUEST_ID))
         .layer(SetRequestIdLayer::new(ops::REQUEST_ID, ops::NewRequestId))
