@@ -397,12 +397,16 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn demo_cases_are_valid_for_their_service() {
+    fn shipped() -> (ServiceCatalogue, WorkingCalendar) {
         let services =
             crate::load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services"))
                 .expect("the shipped services load");
-        let calendar = WorkingCalendar::england_and_wales();
+        (services, WorkingCalendar::england_and_wales())
+    }
+
+    #[test]
+    fn demo_cases_are_valid_for_their_service() {
+        let (services, calendar) = shipped();
         let now = OffsetDateTime::now_utc();
         let mut demo = DemoCases::new(&services, &calendar, now, 7);
         for _ in 0..200 {
@@ -425,10 +429,7 @@ mod tests {
 
     #[test]
     fn demo_cases_in_turn_are_reported_in_order_across_the_window() {
-        let services =
-            crate::load_services(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services"))
-                .expect("the shipped services load");
-        let calendar = WorkingCalendar::england_and_wales();
+        let (services, calendar) = shipped();
         let now = OffsetDateTime::now_utc();
         let mut demo = DemoCases::new(&services, &calendar, now, 7).in_turn(100);
         let reported: Vec<_> = (0..100).map(|_| demo.case().created_at).collect();
