@@ -69,7 +69,10 @@ pub async fn serve(
         draining: draining.clone(),
         ..sessions.web_config()
     };
-    let router = casework_web::router_with(app, &web);
+    let mut router = casework_web::router_with(app, &web);
+    if config.otel_endpoint.is_some() {
+        router = router.layer(axum::middleware::from_fn(crate::telemetry::follow_caller));
+    }
     let mut server_stopped = stopped.clone();
     let mut server = tokio::spawn(
         axum::serve(

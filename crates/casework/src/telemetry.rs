@@ -8,10 +8,17 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
 use opentelemetry::KeyValue;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::propagation::TextMapPropagator as _;
 use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_http::HeaderExtractor;
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -74,6 +81,17 @@ fn tracer_provider(endpoint: &str, service_name: &str) -> anyhow::Result<SdkTrac
         .with_batch_exporter(exporter)
         .with_resource(resource)
         .build())
+}
+
+/// Continues the caller's trace: a request with a W3C `traceparent` header (from a gateway, or
+/// another of the council's systems that traces) gets its span as a child of the caller's, in
+/// the caller's trace; without one, or with one that does not parse, its span starts a trace.
+/// The caller's sampling decision stands: a `traceparent` that says "not sampled" sends nothing.
+pub(crate) async fn follow_caller(request: Request, next: Next) -> Response {
+    let caller = TraceContextPropagator::new().extract(&HeaderExtractor(request.headers()));
+    // The request's span is made inside the router, when the request is first polled, with
+    // whatever context is current then: so the caller's must be current at every poll.
+    next.run(request).with_context(caller).await
 }
 
 impl Telemetry {

@@ -27,6 +27,9 @@ use support::{Process, casework, client, missed_bin};
 const NOTIFY_TOKEN: &str = "notify-callback-token-for-the-traces-test";
 const STAFF_MESSAGE: &str = "We will collect your recycling on Thursday.";
 const RESIDENT_REPLY: &str = "Thanks, I will leave it by the gate at number 12";
+/// A caller's trace and span, as a W3C `traceparent` names them (sampled).
+const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN: &str = "00f067aa0ba902b7";
 
 /// What the stand-in collector received: each export request, decoded.
 #[derive(Clone, Default)]
@@ -59,6 +62,8 @@ impl Collector {
                     for span in &scope_spans.spans {
                         spans.push(Span {
                             resource: resource.clone(),
+                            trace_id: hex(&span.trace_id),
+                            parent_span_id: hex(&span.parent_span_id),
                             name: span.name.clone(),
                             kind: span.kind,
                             attributes: texts(&span.attributes),
@@ -97,6 +102,9 @@ async fn export(State(collector): State<Collector>, headers: HeaderMap, body: By
 #[derive(Debug)]
 struct Span {
     resource: Vec<(String, String)>,
+    trace_id: String,
+    /// Empty for a span that starts its trace.
+    parent_span_id: String,
     name: String,
     kind: i32,
     attributes: Vec<(String, String)>,
@@ -127,6 +135,10 @@ impl Span {
         }
         text
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn texts(attributes: &[KeyValue]) -> Vec<(String, String)> {
@@ -226,6 +238,7 @@ async fn request_spans_reach_the_collector_with_route_status_and_id_and_no_perso
         .get(format!("{url}/api/v1/cases/CW-999999"))
         .bearer_auth(&key)
         .header("x-request-id", "trace-missing-0001")
+        .header("traceparent", format!("00-{CALLER_TRACE}-{CALLER_SPAN}-01"))
         .send()
         .await
         .unwrap();
@@ -277,6 +290,19 @@ async fn request_spans_reach_the_collector_with_route_status_and_id_and_no_perso
         Some("/api/v1/cases/{reference}")
     );
     assert_eq!(missing.attribute("status"), Some("404"));
+    assert_eq!(
+        (missing.trace_id.as_str(), missing.parent_span_id.as_str()),
+        (CALLER_TRACE, CALLER_SPAN),
+        "a request with a traceparent continues the caller's trace"
+    );
+    assert_eq!(
+        create.parent_span_id, "",
+        "without one, a request starts a trace"
+    );
+    assert_ne!(
+        create.trace_id, reply.trace_id,
+        "each request its own trace"
+    );
     for span in &spans {
         assert!(
             span.attribute("request_id")
