@@ -4,6 +4,7 @@
 //! outbox for the worker to send. Before that, two guards: a limit on requests from one client
 //! address, and a question when the same person reported the same service lately.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use casework_domain::case::{
@@ -13,6 +14,7 @@ use casework_domain::message::{self, MessageChannel, MessageDraft};
 use casework_domain::service::Role;
 use casework_domain::service::answers::{FieldError, answers_too_large};
 use casework_domain::service::{Answers, Service};
+use serde_json::json;
 use time::Duration;
 
 use crate::staff::failure_key;
@@ -34,8 +36,9 @@ pub struct ResidentRequest {
     pub service: String,
     pub answers: Answers,
     pub contact: Contact,
-    /// Where the request is about, given as an address (the case's location).
-    pub place: Option<String>,
+    /// Location questions answered in words (there is no map without JavaScript), by the
+    /// question's code. Each answers its question, and the first is the case's location.
+    pub places: BTreeMap<String, String>,
     /// The resident was asked and said this is not the request they made lately.
     pub confirmed_new: bool,
     /// The client's address, for the limit on requests from one place.
@@ -64,11 +67,15 @@ impl App {
         request: ResidentRequest,
     ) -> Result<RequestOutcome, AppError> {
         let service = self.service(&request.service)?;
+        let mut answers = request.answers;
+        for (code, place) in &request.places {
+            answers.insert(code.clone(), json!({ "address": place }));
+        }
         if self.requests_refused(request.client).await? {
             return Ok(RequestOutcome::TooMany);
         }
         self.count_request(request.client).await?;
-        if answers_too_large(&request.answers) {
+        if answers_too_large(&answers) {
             return Err(AppError::Invalid(vec![FieldError::new(
                 "answers",
                 "Your answers are too long: shorten the longest ones",
@@ -93,8 +100,8 @@ impl App {
             service: service.code.clone(),
             draft: CaseDraft {
                 contact: Some(contact),
-                answers: request.answers,
-                location: request.place.map(|address| Location {
+                answers,
+                location: request.places.into_values().next().map(|address| Location {
                     address: Some(address),
                     ..Location::default()
                 }),

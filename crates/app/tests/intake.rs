@@ -64,7 +64,7 @@ fn request(email: &str, channel: Channel) -> ResidentRequest {
             preferred_channel: channel,
             language: Language::Cy,
         },
-        place: None,
+        places: Default::default(),
         confirmed_new: false,
         client: Some(IpAddr::from([192, 0, 2, 1])),
     }

@@ -163,7 +163,7 @@ macro_rules! impl_open311_store {
             use time::OffsetDateTime;
 
             use super::plan_impl::insert_plans;
-            use super::shared_impl::{case_row, insert_events, push_new_cases, update_row};
+            use super::shared_impl::{insert_events, push_new_cases, save_case};
             use super::$store;
             use $crate::db_time::DbTime;
             use $crate::open311::{NewOpen311Request, Open311Filter, Open311Request, Open311Store};
@@ -386,20 +386,7 @@ macro_rules! impl_open311_store {
                             return Ok(event_id);
                         }
                     }
-                    let Some(row) = update_row(&mut tx, case).await? else {
-                        let current = case_row(&mut *tx, case.reference).await?;
-                        return Err(match current {
-                            Some(current) => StoreError::Conflict {
-                                expected: case.version,
-                                current: Box::new(current.try_into()?),
-                            },
-                            None => StoreError::NotFound,
-                        });
-                    };
-                    let at = DbTime::from(case.updated_at);
-                    let events: Vec<_> =
-                        events.iter().map(|event| (row.number, at, event)).collect();
-                    insert_events(&mut tx, actor, &events).await?;
+                    let row = save_case(&mut tx, case, actor, events).await?;
                     // The case's row is locked by the update above, so its last event is ours.
                     let event_id: i64 =
                         sqlx::query_scalar("SELECT MAX(id) FROM events WHERE case_number = $1")

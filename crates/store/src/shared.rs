@@ -324,20 +324,7 @@ macro_rules! impl_store {
                     jobs: &[NewJob],
                 ) -> Result<Case> {
                     let mut tx = self.begin_write().await?;
-                    let Some(row) = update_row(&mut tx, case).await? else {
-                        let current = case_row(&mut *tx, case.reference).await?;
-                        return Err(match current {
-                            Some(current) => StoreError::Conflict {
-                                expected: case.version,
-                                current: Box::new(current.try_into()?),
-                            },
-                            None => StoreError::NotFound,
-                        });
-                    };
-                    let at = DbTime::from(case.updated_at);
-                    let events: Vec<_> =
-                        events.iter().map(|event| (row.number, at, event)).collect();
-                    insert_events(&mut tx, actor, &events).await?;
+                    let row = save_case(&mut tx, case, actor, events).await?;
                     upsert_jobs(&mut tx, jobs).await?;
                     tx.commit().await?;
                     row.try_into()
@@ -1012,9 +999,33 @@ macro_rules! impl_store {
                 });
             }
 
+            /// Saves `case` if it is still at its version, with its events. A case changed
+            /// since is a conflict that carries the case as it is now.
+            pub(super) async fn save_case(
+                conn: &mut Conn,
+                case: &Case,
+                actor: &Actor,
+                events: &[EventKind],
+            ) -> Result<CaseRow> {
+                let Some(row) = update_row(conn, case).await? else {
+                    let current = case_row(&mut *conn, case.reference).await?;
+                    return Err(match current {
+                        Some(current) => StoreError::Conflict {
+                            expected: case.version,
+                            current: Box::new(current.try_into()?),
+                        },
+                        None => StoreError::NotFound,
+                    });
+                };
+                let at = DbTime::from(case.updated_at);
+                let events: Vec<_> = events.iter().map(|event| (row.number, at, event)).collect();
+                insert_events(conn, actor, &events).await?;
+                Ok(row)
+            }
+
             /// Saves `case` if it is still at its version. Its service, creation time and
             /// external reference are fixed when it is made, and are not written again.
-            pub(super) async fn update_row(conn: &mut Conn, case: &Case) -> Result<Option<CaseRow>> {
+            async fn update_row(conn: &mut Conn, case: &Case) -> Result<Option<CaseRow>> {
                 let location = case.location.as_ref();
                 Ok(sqlx::query_as(concat!(
                     "UPDATE cases SET state = $3, open = $4, priority = $5, team = $6, ",

@@ -74,10 +74,7 @@ async fn read(
             "services" => Ok(services(&app, format)),
             "requests" => list_requests(&app, format, &params).await,
             "servicerequestupdates" => list_updates(&app, format, &params).await,
-            _ => Err(Open311Error::not_found(
-                format,
-                "There is no such Open311 resource",
-            )),
+            _ => Err(no_such_resource(format)),
         }
     };
     answer.await.into_response()
@@ -99,13 +96,14 @@ async fn write(
         match name {
             "requests" => create_request(&app, format, &params).await,
             "servicerequestupdates" => post_update(&app, format, &params).await,
-            _ => Err(Open311Error::not_found(
-                format,
-                "There is no such Open311 resource",
-            )),
+            _ => Err(no_such_resource(format)),
         }
     };
     answer.await.into_response()
+}
+
+fn no_such_resource(format: Format) -> Open311Error {
+    Open311Error::not_found(format, "There is no such Open311 resource")
 }
 
 /// Form or query-string arguments, in the order sent.

@@ -362,6 +362,15 @@ async fn store(session: &Session, lang: &ResidentLang, draft: &Draft) -> Result<
         .map_err(|error| unavailable(lang, &error))
 }
 
+/// The request being made, or the page saying the answers are gone.
+async fn draft_in_progress(
+    session: &Session,
+    lang: &ResidentLang,
+    service: &Service,
+) -> Result<Draft, Response> {
+    load_or_begin(session, lang, service, false).await
+}
+
 /// The request being made, a new one if this is the form's first page, or the page saying the
 /// answers are gone.
 async fn load_or_begin(
@@ -1151,12 +1160,11 @@ async fn check(
     let Some(service) = app.services().get(&code) else {
         return not_found(&lang);
     };
-    match load(&session, &lang, service).await {
-        Ok(Some(draft)) if draft.contact.is_none() => {
+    match draft_in_progress(&session, &lang, service).await {
+        Ok(draft) if draft.contact.is_none() => {
             Redirect::to(&href(service, "contact")).into_response()
         }
-        Ok(Some(draft)) => CheckPage::new(&lang, service, &draft).into_response(),
-        Ok(None) => expired(&lang, service),
+        Ok(draft) => CheckPage::new(&lang, service, &draft).into_response(),
         Err(response) => response,
     }
 }
@@ -1184,9 +1192,8 @@ async fn submit(
     let Some(service) = app.services().get(&code) else {
         return not_found(&lang);
     };
-    let mut draft = match load(&session, &lang, service).await {
-        Ok(Some(draft)) => draft,
-        Ok(None) => return expired(&lang, service),
+    let mut draft = match draft_in_progress(&session, &lang, service).await {
+        Ok(draft) => draft,
         Err(response) => return response,
     };
     let Some(contact) = draft
@@ -1196,16 +1203,11 @@ async fn submit(
     else {
         return Redirect::to(&href(service, "contact")).into_response();
     };
-    // A place given in words answers its location question too.
-    let mut answers = draft.answers.clone();
-    for (code, place) in &draft.places {
-        answers.insert(code.clone(), serde_json::json!({ "address": place }));
-    }
     let request = ResidentRequest {
         service: service.code.clone(),
-        answers,
+        answers: draft.answers.clone(),
         contact,
-        place: draft.places.values().next().cloned(),
+        places: draft.places.clone(),
         confirmed_new,
         client,
     };
@@ -1334,13 +1336,12 @@ async fn duplicate(
     let Some(service) = app.services().get(&code) else {
         return not_found(&lang);
     };
-    match load(&session, &lang, service).await {
-        Ok(Some(Draft {
+    match draft_in_progress(&session, &lang, service).await {
+        Ok(Draft {
             duplicate_of: Some(reference),
             ..
-        })) => DuplicatePage::new(&lang, service, reference, false).into_response(),
-        Ok(Some(_)) => Redirect::to(&href(service, "check")).into_response(),
-        Ok(None) => expired(&lang, service),
+        }) => DuplicatePage::new(&lang, service, reference, false).into_response(),
+        Ok(_) => Redirect::to(&href(service, "check")).into_response(),
         Err(response) => response,
     }
 }
@@ -1358,13 +1359,12 @@ async fn decide_duplicate(
     let Some(service) = app.services().get(&code) else {
         return not_found(&lang);
     };
-    let reference = match load(&session, &lang, service).await {
-        Ok(Some(Draft {
+    let reference = match draft_in_progress(&session, &lang, service).await {
+        Ok(Draft {
             duplicate_of: Some(reference),
             ..
-        })) => reference,
-        Ok(Some(_)) => return Redirect::to(&href(service, "check")).into_response(),
-        Ok(None) => return expired(&lang, service),
+        }) => reference,
+        Ok(_) => return Redirect::to(&href(service, "check")).into_response(),
         Err(response) => return response,
     };
     match value(&fields, "same") {
